@@ -1,0 +1,282 @@
+//! Links over rtnetlink: create and delete team devices, enslave and release
+//! ports, admin state, MAC, carrier, and a stream of link events.
+
+use futures_channel::mpsc::UnboundedReceiver;
+use futures_util::stream::TryStreamExt;
+use futures_util::StreamExt;
+use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload};
+use rtnetlink::packet_route::link::{
+    InfoKind, LinkAttribute, LinkFlags, LinkInfo as RtLinkInfo, LinkMessage,
+};
+use rtnetlink::packet_route::RouteNetlinkMessage;
+use rtnetlink::sys::AsyncSocket;
+use rtnetlink::{Handle, LinkTeam, LinkUnspec};
+
+use crate::{Error, Result};
+
+const ENODEV: i32 = 19;
+const EOPNOTSUPP: i32 = 95;
+/// RTNLGRP_LINK: link add/change/delete notifications.
+const RTNLGRP_LINK: u32 = 1;
+
+/// What the daemon and tools need to know of a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub ifindex: u32,
+    pub name: String,
+    pub mac: Vec<u8>,
+    /// Ifindex of the master (team) device, if enslaved.
+    pub master: Option<u32>,
+    pub admin_up: bool,
+    pub carrier: bool,
+    pub mtu: u32,
+    /// `IFLA_INFO_KIND`, e.g. "team", "veth".
+    pub kind: Option<String>,
+}
+
+impl Link {
+    fn from_message(msg: &LinkMessage) -> Self {
+        let mut link = Link {
+            ifindex: msg.header.index,
+            name: String::new(),
+            mac: Vec::new(),
+            master: None,
+            admin_up: msg.header.flags.contains(LinkFlags::Up),
+            carrier: msg.header.flags.contains(LinkFlags::LowerUp),
+            mtu: 0,
+            kind: None,
+        };
+        for attr in &msg.attributes {
+            match attr {
+                LinkAttribute::IfName(n) => link.name = n.clone(),
+                LinkAttribute::Address(a) => link.mac = a.clone(),
+                LinkAttribute::Controller(m) if *m != 0 => link.master = Some(*m),
+                LinkAttribute::Carrier(c) => link.carrier = *c != 0,
+                LinkAttribute::Mtu(m) => link.mtu = *m,
+                LinkAttribute::LinkInfo(infos) => {
+                    for info in infos {
+                        if let RtLinkInfo::Kind(k) = info {
+                            link.kind = Some(k.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        link
+    }
+}
+
+/// A link event from RTNLGRP_LINK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// New or changed link (RTM_NEWLINK).
+    Changed(Link),
+    /// Link gone (RTM_DELLINK).
+    Removed(Link),
+}
+
+fn rt_error(op: &str, e: rtnetlink::Error) -> Error {
+    match &e {
+        rtnetlink::Error::NetlinkError(m) if m.raw_code() != 0 => Error::kernel(op, m.raw_code()),
+        _ => Error::transport(op, e),
+    }
+}
+
+/// An rtnetlink connection (its I/O task runs on the current tokio runtime).
+#[derive(Clone)]
+pub struct Rtnl {
+    handle: Handle,
+}
+
+impl Rtnl {
+    pub fn connect() -> Result<Self> {
+        let (conn, handle, _) =
+            rtnetlink::new_connection().map_err(|e| Error::transport("connect to rtnetlink", e))?;
+        tokio::spawn(conn);
+        Ok(Self { handle })
+    }
+
+    /// A connection that also receives link notifications.
+    pub fn connect_with_events() -> Result<(Self, LinkEvents)> {
+        let op = "subscribe to rtnetlink link events";
+        let (mut conn, handle, messages) =
+            rtnetlink::new_connection().map_err(|e| Error::transport(op, e))?;
+        conn.socket_mut()
+            .socket_mut()
+            .add_membership(RTNLGRP_LINK)
+            .map_err(|e| match e.raw_os_error() {
+                Some(errno) => Error::kernel(op, errno),
+                None => Error::transport(op, e),
+            })?;
+        tokio::spawn(conn);
+        Ok((Self { handle }, LinkEvents { messages }))
+    }
+
+    async fn get_one(&self, op: &str, req: rtnetlink::LinkGetRequest) -> Result<Option<Link>> {
+        let mut stream = req.execute();
+        match stream.try_next().await {
+            Ok(Some(msg)) => Ok(Some(Link::from_message(&msg))),
+            Ok(None) => Ok(None),
+            Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code().abs() == ENODEV => Ok(None),
+            Err(e) => Err(rt_error(op, e)),
+        }
+    }
+
+    pub async fn link_by_name(&self, name: &str) -> Result<Option<Link>> {
+        let op = format!("look up link {name}");
+        self.get_one(&op, self.handle.link().get().match_name(name.to_string()))
+            .await
+    }
+
+    pub async fn link_by_index(&self, ifindex: u32) -> Result<Option<Link>> {
+        let op = format!("look up link ifindex {ifindex}");
+        self.get_one(&op, self.handle.link().get().match_index(ifindex))
+            .await
+    }
+
+    /// Every link of the namespace.
+    pub async fn links(&self) -> Result<Vec<Link>> {
+        let mut stream = self.handle.link().get().execute();
+        let mut out = Vec::new();
+        while let Some(msg) = stream
+            .try_next()
+            .await
+            .map_err(|e| rt_error("dump links", e))?
+        {
+            out.push(Link::from_message(&msg));
+        }
+        Ok(out)
+    }
+
+    /// Resolves a name, failing with ENODEV as libteam does for a missing device.
+    pub async fn require(&self, name: &str) -> Result<Link> {
+        self.link_by_name(name)
+            .await?
+            .ok_or_else(|| Error::kernel(format!("look up link {name}"), ENODEV))
+    }
+
+    /// Creates a team device (no mode yet); returns it as the kernel reports it.
+    pub async fn create_team(&self, name: &str, mac: Option<[u8; 6]>) -> Result<Link> {
+        let op = format!("create team device {name}");
+        let mut builder = LinkTeam::new(name);
+        if let Some(mac) = mac {
+            builder = builder.address(mac.to_vec());
+        }
+        self.handle
+            .link()
+            .add(builder.build())
+            .execute()
+            .await
+            .map_err(|e| rt_error(&op, e))?;
+        self.require(name).await
+    }
+
+    pub async fn delete_link(&self, ifindex: u32) -> Result<()> {
+        let op = format!("delete link ifindex {ifindex}");
+        self.handle
+            .link()
+            .del(ifindex)
+            .execute()
+            .await
+            .map_err(|e| rt_error(&op, e))
+    }
+
+    async fn set(&self, op: &str, msg: LinkMessage) -> Result<()> {
+        self.handle
+            .link()
+            .set(msg)
+            .execute()
+            .await
+            .map_err(|e| rt_error(op, e))
+    }
+
+    /// Makes `port` a port of `team`. The kernel refuses an admin-up port
+    /// (EBUSY); as libteam does, a master that did not change is EOPNOTSUPP.
+    pub async fn enslave(&self, port: &Link, team: &Link) -> Result<()> {
+        let op = format!("enslave {} to {}", port.name, team.name);
+        self.set(
+            &op,
+            LinkUnspec::new_with_index(port.ifindex)
+                .controller(team.ifindex)
+                .build(),
+        )
+        .await?;
+        match self.link_by_index(port.ifindex).await? {
+            Some(l) if l.master == Some(team.ifindex) => Ok(()),
+            _ => Err(Error::kernel(op, EOPNOTSUPP)),
+        }
+    }
+
+    pub async fn release(&self, port: &Link) -> Result<()> {
+        let op = format!("release port {}", port.name);
+        self.set(
+            &op,
+            LinkUnspec::new_with_index(port.ifindex)
+                .nocontroller()
+                .build(),
+        )
+        .await
+    }
+
+    pub async fn set_admin_up(&self, link: &Link, up: bool) -> Result<()> {
+        let op = format!("set {} {}", link.name, if up { "up" } else { "down" });
+        let b = LinkUnspec::new_with_index(link.ifindex);
+        let b = if up { b.up() } else { b.down() };
+        self.set(&op, b.build()).await
+    }
+
+    pub async fn set_address(&self, link: &Link, mac: &[u8]) -> Result<()> {
+        let op = format!("set hardware address of {}", link.name);
+        self.set(
+            &op,
+            LinkUnspec::new_with_index(link.ifindex)
+                .address(mac.to_vec())
+                .build(),
+        )
+        .await
+    }
+
+    /// Sets the carrier; after the first write the kernel stops managing it.
+    pub async fn set_carrier(&self, link: &Link, on: bool) -> Result<()> {
+        let op = format!("set carrier of {}", link.name);
+        self.set(
+            &op,
+            LinkUnspec::new_with_index(link.ifindex).carrier(on).build(),
+        )
+        .await
+    }
+
+    /// Whether this link is a team device.
+    pub fn is_team(link: &Link) -> bool {
+        link.kind.as_deref() == Some(InfoKind::Team.to_string().as_str())
+    }
+}
+
+/// Link notifications, in kernel order.
+pub struct LinkEvents {
+    messages: UnboundedReceiver<(
+        NetlinkMessage<RouteNetlinkMessage>,
+        rtnetlink::sys::SocketAddr,
+    )>,
+}
+
+impl LinkEvents {
+    /// The next link event; `None` when the connection closed.
+    pub async fn next(&mut self) -> Option<LinkEvent> {
+        loop {
+            let (msg, _) = self.messages.next().await?;
+            if let NetlinkPayload::InnerMessage(inner) = msg.payload {
+                match inner {
+                    RouteNetlinkMessage::NewLink(l) => {
+                        return Some(LinkEvent::Changed(Link::from_message(&l)))
+                    }
+                    RouteNetlinkMessage::DelLink(l) => {
+                        return Some(LinkEvent::Removed(Link::from_message(&l)))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

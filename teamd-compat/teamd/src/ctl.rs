@@ -1,0 +1,169 @@
+//! The control request handler shared by every transport (unix socket, and
+//! D-Bus later): one `Call` in, one `Reply` out, reading the daemon's model.
+
+use serde_json::{Map, Value};
+use team_nl_client::team_nl::{OptionItem, OptionValue};
+use team_nl_client::Link;
+use teamd_ctl_proto::json::{dump_pretty, parse_strict};
+use teamd_ctl_proto::method::{ErrorCode, Method};
+use teamd_ctl_proto::usock::{Call, Reply};
+
+use crate::core::Daemon;
+use crate::kernel::{Kernel, ENODEV};
+use crate::log;
+use crate::state::{self, ItemError};
+
+/// What the core needs from the outside to answer (link lookups by name).
+#[allow(async_fn_in_trait)]
+pub trait Lookup {
+    async fn link_by_name(&self, name: &str) -> Option<Link>;
+}
+
+fn err(code: ErrorCode) -> Reply {
+    Reply::error(code)
+}
+
+/// ConfigDumpActual: `ports` lists exactly the ports present now.
+fn config_actual<K: Kernel>(d: &Daemon<K>) -> Value {
+    let mut doc = d.ctx.config.doc().clone();
+    let present: Vec<String> = d
+        .ctx
+        .ports
+        .iter()
+        .filter(|p| d.ctx.port_present(p.ifindex))
+        .map(|p| p.ifname.clone())
+        .collect();
+    if let Some(root) = doc.as_object_mut() {
+        let had_ports = root.contains_key("ports");
+        if had_ports || !present.is_empty() {
+            let ports = root
+                .entry("ports")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !ports.is_object() {
+                *ports = Value::Object(Map::new());
+            }
+            if let Value::Object(m) = ports {
+                m.retain(|k, _| present.contains(k));
+                for name in &present {
+                    m.entry(name.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                }
+            }
+        }
+    }
+    doc
+}
+
+pub async fn handle<K: Kernel, L: Lookup>(d: &mut Daemon<K>, lookup: &L, call: &Call) -> Reply {
+    let arg = |i: usize| call.args.get(i).map(String::as_str).unwrap_or_default();
+    log::dbg(2, || {
+        format!("control: {} {:?}", call.method.name(), call.args)
+    });
+    match call.method {
+        Method::ConfigDump => Reply::Success(dump_pretty(d.ctx.config.doc())),
+        Method::ConfigDumpActual => Reply::Success(dump_pretty(&config_actual(d))),
+        Method::StateDump => Reply::Success(dump_pretty(&state::dump(d))),
+        Method::StateItemValueGet => match state::item_get(d, arg(0)) {
+            Ok(v) => Reply::Success(v),
+            Err(ItemError::NoPath) => err(ErrorCode::PathDoesNotExist),
+            Err(ItemError::ReadOnly) => err(ErrorCode::OpNotSupp),
+            Err(ItemError::Failed(_)) => err(ErrorCode::ItemValueGetFail),
+        },
+        Method::StateItemValueSet => match state::item_set(d, arg(0), arg(1)) {
+            Ok(()) => Reply::Success(String::new()),
+            Err(ItemError::NoPath) => err(ErrorCode::PathDoesNotExist),
+            Err(ItemError::ReadOnly) => err(ErrorCode::OpNotSupp),
+            Err(ItemError::Failed(_)) => err(ErrorCode::ItemValueSetFail),
+        },
+        Method::PortAdd => {
+            let link = lookup.link_by_name(arg(0)).await;
+            match d.port_add(arg(0), link).await {
+                Ok(()) => Reply::Success(String::new()),
+                Err(e) if e.errno() == Some(ENODEV) => err(ErrorCode::NoSuchDev),
+                Err(e) => {
+                    log::err(&format!("{}: Failed to add port ({e}).", arg(0)));
+                    err(ErrorCode::PortAddFail)
+                }
+            }
+        }
+        Method::PortRemove => {
+            let Some(ifindex) = d.ctx.port_by_name(arg(0)).map(|p| p.ifindex) else {
+                return err(ErrorCode::NoSuchDev);
+            };
+            match d.port_remove(ifindex).await {
+                Ok(()) => Reply::Success(String::new()),
+                Err(_) => err(ErrorCode::PortRemoveFail),
+            }
+        }
+        Method::PortConfigUpdate => port_config_update(d, lookup, arg(0), arg(1)).await,
+        Method::PortConfigDump => {
+            if lookup.link_by_name(arg(0)).await.is_none() {
+                return err(ErrorCode::NoSuchDev);
+            }
+            if d.ctx.port_by_name(arg(0)).is_none() {
+                return err(ErrorCode::ConfigDumpFail);
+            }
+            let v = d
+                .ctx
+                .config
+                .port(arg(0))
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new()));
+            Reply::Success(dump_pretty(&v))
+        }
+    }
+}
+
+/// Replaces `ports.<if>`; a current port gets its new `prio` at once (and, as
+/// in C teamd, the call fails when the new object has no integer `prio`,
+/// though the config is already replaced).
+async fn port_config_update<K: Kernel, L: Lookup>(
+    d: &mut Daemon<K>,
+    lookup: &L,
+    ifname: &str,
+    text: &str,
+) -> Reply {
+    if lookup.link_by_name(ifname).await.is_none() {
+        return err(ErrorCode::NoSuchDev);
+    }
+    let value = match parse_strict(text) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            log::err(&format!("{ifname}: Failed to obtain port config object"));
+            return err(ErrorCode::ConfigUpdateFail);
+        }
+        Err(e) => {
+            log::err(&format!(
+                "{ifname}: Failed to parse port config string: {e}"
+            ));
+            return err(ErrorCode::ConfigUpdateFail);
+        }
+    };
+    d.ctx.config.set(&["ports", ifname], value);
+    let Some(ifindex) = d.ctx.port_by_name(ifname).map(|p| p.ifindex) else {
+        return Reply::Success(String::new());
+    };
+    let Some(prio) = d.ctx.config.int(&["ports", ifname, "prio"]) else {
+        log::err(&format!(
+            "{ifname}: Failed to get integer for \"priority\"."
+        ));
+        return err(ErrorCode::ConfigUpdateFail);
+    };
+    if let Some(p) = d.ctx.port_mut(ifindex) {
+        p.settings.prio = prio;
+    }
+    match d
+        .ctx
+        .kernel
+        .set_option(OptionItem::new("priority", OptionValue::S32(prio)).port(ifindex))
+        .await
+    {
+        Ok(()) => Reply::Success(String::new()),
+        Err(_) => {
+            log::err(&format!(
+                "{ifname}: Failed to update \"priority\" to kernel"
+            ));
+            err(ErrorCode::ConfigUpdateFail)
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! What teamd asks of the kernel, behind one trait so that runners and link
+//! watches run against the real driver in the daemon and against a fake in
+//! unit tests. The implementation keeps libteam's caches (options, ports,
+//! links) current, including values this process just set.
+
+use team_nl_client::cache::{IfinfoCache, TeamCache};
+use team_nl_client::team_nl::{OptionItem, OptionValue, PortItem};
+use team_nl_client::{Error, Link, Rtnl, TeamGenl};
+
+pub type KResult<T = ()> = Result<T, Error>;
+
+pub const ENOENT: i32 = 2;
+pub const ENODEV: i32 = 19;
+
+/// True for the errors C teamd treats as "the port/option went away meanwhile".
+pub fn is_gone(e: &Error) -> bool {
+    matches!(e.errno(), Some(ENOENT) | Some(ENODEV))
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Kernel {
+    fn team_ifindex(&self) -> u32;
+    /// Option and port lists as last reported (plus our own sets).
+    fn cache(&self) -> &TeamCache;
+    /// Every link of the namespace.
+    fn ifinfos(&self) -> &IfinfoCache;
+    fn cache_mut(&mut self) -> &mut TeamCache;
+    fn ifinfos_mut(&mut self) -> &mut IfinfoCache;
+
+    async fn set_option(&mut self, item: OptionItem) -> KResult;
+    async fn set_hwaddr(&mut self, ifindex: u32, mac: &[u8]) -> KResult;
+    async fn enslave(&mut self, port_ifindex: u32) -> KResult;
+    async fn release(&mut self, port_ifindex: u32) -> KResult;
+
+    fn kernel_port(&self, ifindex: u32) -> Option<&PortItem> {
+        self.cache()
+            .ports()
+            .iter()
+            .find(|p| p.ifindex == ifindex && !p.removed)
+    }
+
+    fn option(&self, name: &str, port: Option<u32>) -> Option<&OptionValue> {
+        self.cache().option(name, port, None).map(|o| &o.value)
+    }
+
+    fn port_bool(&self, name: &str, ifindex: u32) -> Option<bool> {
+        match self.option(name, Some(ifindex)) {
+            Some(OptionValue::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    fn port_enabled(&self, ifindex: u32) -> Option<bool> {
+        self.port_bool("enabled", ifindex)
+    }
+
+    fn port_priority(&self, ifindex: u32) -> i32 {
+        match self.option("priority", Some(ifindex)) {
+            Some(OptionValue::S32(p)) => *p,
+            _ => 0,
+        }
+    }
+
+    fn team_u32(&self, name: &str) -> Option<u32> {
+        match self.option(name, None) {
+            Some(OptionValue::U32(v)) => Some(*v),
+            _ => None,
+        }
+    }
+
+    fn team_mode(&self) -> Option<String> {
+        match self.option("mode", None) {
+            Some(OptionValue::String(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    fn ifname(&self, ifindex: u32) -> String {
+        self.ifinfos()
+            .get(ifindex)
+            .map(|i| i.ifname.clone())
+            .unwrap_or_default()
+    }
+
+    async fn set_port_bool(&mut self, name: &str, ifindex: u32, v: bool) -> KResult {
+        self.set_option(OptionItem::new(name, OptionValue::Bool(v)).port(ifindex))
+            .await
+    }
+
+    async fn set_port_enabled(&mut self, ifindex: u32, v: bool) -> KResult {
+        self.set_port_bool("enabled", ifindex, v).await
+    }
+}
+
+/// The real driver, over Team genl and rtnetlink.
+pub struct RealKernel {
+    pub genl: TeamGenl,
+    pub rtnl: Rtnl,
+    pub cache: TeamCache,
+    pub ifinfos: IfinfoCache,
+    pub ifindex: u32,
+}
+
+impl RealKernel {
+    fn link(&self, ifindex: u32) -> Link {
+        let info = self.ifinfos.get(ifindex);
+        Link {
+            ifindex,
+            name: info
+                .map(|i| i.ifname.clone())
+                .unwrap_or_else(|| format!("ifindex {ifindex}")),
+            mac: info.map(|i| i.hwaddr.clone()).unwrap_or_default(),
+            master: info.map(|i| i.master).filter(|m| *m != 0),
+            admin_up: info.map(|i| i.admin_up).unwrap_or(false),
+            carrier: false,
+            mtu: 0,
+            kind: None,
+        }
+    }
+}
+
+impl Kernel for RealKernel {
+    fn team_ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    fn cache(&self) -> &TeamCache {
+        &self.cache
+    }
+
+    fn ifinfos(&self) -> &IfinfoCache {
+        &self.ifinfos
+    }
+
+    fn cache_mut(&mut self) -> &mut TeamCache {
+        &mut self.cache
+    }
+
+    fn ifinfos_mut(&mut self) -> &mut IfinfoCache {
+        &mut self.ifinfos
+    }
+
+    async fn set_option(&mut self, item: OptionItem) -> KResult {
+        self.genl
+            .options_set(self.ifindex, vec![item.clone()])
+            .await?;
+        self.cache.set_local(&item);
+        Ok(())
+    }
+
+    async fn set_hwaddr(&mut self, ifindex: u32, mac: &[u8]) -> KResult {
+        let link = self.link(ifindex);
+        self.rtnl.set_address(&link, mac).await
+    }
+
+    async fn enslave(&mut self, port_ifindex: u32) -> KResult {
+        let port = self.link(port_ifindex);
+        let team = self.link(self.ifindex);
+        self.rtnl.enslave(&port, &team).await
+    }
+
+    async fn release(&mut self, port_ifindex: u32) -> KResult {
+        let port = self.link(port_ifindex);
+        self.rtnl.release(&port).await
+    }
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! A kernel for unit tests: caches filled by the test, calls recorded,
+    //! failures scripted.
+
+    use super::*;
+    use team_nl_client::team_nl::TeamMessage;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Call {
+        Set(OptionItem),
+        Hwaddr(u32, Vec<u8>),
+        Enslave(u32),
+        Release(u32),
+    }
+
+    pub struct FakeKernel {
+        pub ifindex: u32,
+        pub cache: TeamCache,
+        pub ifinfos: IfinfoCache,
+        pub calls: Vec<Call>,
+        /// (option name, port) → errno to fail with.
+        pub fail: Vec<(String, Option<u32>, i32)>,
+    }
+
+    impl FakeKernel {
+        pub fn new(ifindex: u32) -> Self {
+            Self {
+                ifindex,
+                cache: TeamCache::new(ifindex),
+                ifinfos: IfinfoCache::default(),
+                calls: Vec::new(),
+                fail: Vec::new(),
+            }
+        }
+
+        /// Feeds kernel-side state as an event would.
+        pub fn report(&mut self, options: Vec<OptionItem>, ports: Vec<PortItem>) {
+            let mut m = TeamMessage::options_get(self.ifindex);
+            if !options.is_empty() {
+                m.options = Some(options);
+            }
+            if !ports.is_empty() {
+                m.ports = Some(ports);
+            }
+            self.cache.apply_batch([&m]);
+        }
+    }
+
+    impl Kernel for FakeKernel {
+        fn team_ifindex(&self) -> u32 {
+            self.ifindex
+        }
+        fn cache(&self) -> &TeamCache {
+            &self.cache
+        }
+        fn ifinfos(&self) -> &IfinfoCache {
+            &self.ifinfos
+        }
+        fn cache_mut(&mut self) -> &mut TeamCache {
+            &mut self.cache
+        }
+        fn ifinfos_mut(&mut self) -> &mut IfinfoCache {
+            &mut self.ifinfos
+        }
+        async fn set_option(&mut self, item: OptionItem) -> KResult {
+            if let Some((_, _, errno)) = self
+                .fail
+                .iter()
+                .find(|(n, p, _)| *n == item.name && *p == item.port_ifindex)
+            {
+                return Err(Error::kernel(format!("set {}", item.name), *errno));
+            }
+            self.calls.push(Call::Set(item.clone()));
+            // The real driver echoes a set as an event; make it visible now.
+            if self
+                .cache
+                .option(&item.name, item.port_ifindex, item.array_index)
+                .is_none()
+            {
+                self.report(vec![item.clone()], vec![]);
+            }
+            self.cache.set_local(&item);
+            Ok(())
+        }
+        async fn set_hwaddr(&mut self, ifindex: u32, mac: &[u8]) -> KResult {
+            self.calls.push(Call::Hwaddr(ifindex, mac.to_vec()));
+            Ok(())
+        }
+        async fn enslave(&mut self, port_ifindex: u32) -> KResult {
+            self.calls.push(Call::Enslave(port_ifindex));
+            Ok(())
+        }
+        async fn release(&mut self, port_ifindex: u32) -> KResult {
+            self.calls.push(Call::Release(port_ifindex));
+            Ok(())
+        }
+    }
+}

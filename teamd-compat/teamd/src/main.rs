@@ -1,0 +1,236 @@
+//! `teamd`: the team daemon, a drop-in for libteam's. It accepts teamd's command
+//! line and JSON config, drives the kernel team driver (runners, link watches,
+//! port tracking) and serves the control interface that teamdctl, libteamdctl
+//! and NetworkManager use. See the crate README for what is implemented.
+
+mod cli;
+mod config;
+mod core;
+mod ctl;
+mod kernel;
+mod linkwatch;
+mod log;
+mod run;
+mod runner;
+mod state;
+mod sys;
+mod team;
+mod usock;
+
+use std::process::ExitCode;
+
+use serde_json::json;
+use team_nl_client::strerror;
+
+use crate::cli::Cmd;
+use crate::config::Config;
+use crate::sys::{Forked, Ready};
+use crate::team::Setup;
+
+/// The libteam release whose behaviour this teamd reproduces.
+pub const VERSION: &str = "1.32";
+
+const EINVAL: i32 = 22;
+const EEXIST: i32 = 17;
+
+fn fail_init(lines: &[String], errno: i32, ready: &mut Ready) -> ExitCode {
+    for l in lines {
+        log::err(l);
+    }
+    log::err("teamd_init() failed.");
+    ready.send(errno);
+    log::err(&format!("Failed: {}", strerror(errno)));
+    ExitCode::from(1)
+}
+
+fn load_config(args: &cli::Args) -> Result<Config, ()> {
+    let text = match (&args.config_text, &args.config_file) {
+        (Some(t), file) => {
+            if file.is_some() {
+                log::warn("Command line config string is present, ignoring given config file.");
+            }
+            t.clone()
+        }
+        (None, Some(f)) => match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                log::err(&format!(
+                    "Failed to parse config: unable to open {}: {} on line -1, column -1",
+                    f.display(),
+                    strerror(e.raw_os_error().unwrap_or(EINVAL))
+                ));
+                return Err(());
+            }
+        },
+        (None, None) => "{}".to_string(),
+    };
+    let doc = teamd_ctl_proto::json::parse_strict(&text).map_err(|e| {
+        log::err(&format!("Failed to parse config: {e}"));
+    })?;
+    Config::new(doc).map_err(|e| log::err(&format!("Failed to parse config: {e}")))
+}
+
+/// The first free `teamN` name.
+fn generate_devname() -> String {
+    (0..)
+        .map(|i| format!("team{i}"))
+        .find(|n| !std::path::Path::new("/sys/class/net").join(n).exists())
+        .unwrap_or_else(|| "team0".into())
+}
+
+fn main() -> ExitCode {
+    if let Err(e) = std::fs::create_dir(sys::RUN_DIR) {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            eprintln!("Failed to create directory \"{}\": {e}", sys::RUN_DIR);
+            return ExitCode::from(1);
+        }
+    }
+    let argv: Vec<String> = std::env::args().collect();
+    let Ok(args) = cli::parse(&argv) else {
+        return ExitCode::from(1);
+    };
+    match args.cmd {
+        Cmd::Help => {
+            print!("{}", cli::help(&args.argv0));
+            return ExitCode::SUCCESS;
+        }
+        Cmd::Version => {
+            println!("{} {VERSION}", args.argv0);
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
+    if args.debug > 0 {
+        log::set_debug_level(args.debug);
+    }
+    let Ok(mut config) = load_config(&args) else {
+        log::err("Failed to load config.");
+        return ExitCode::from(1);
+    };
+    if let Some(level) = config.int(&["debug_level"]) {
+        if level > args.debug as i32 {
+            log::set_debug_level(level as u32);
+        }
+    }
+    let device = match (&args.team_dev, config.string(&["device"])) {
+        (Some(t), _) => t.clone(),
+        (None, Some(d)) => d.to_string(),
+        (None, None) if args.cmd == Cmd::Run => generate_devname(),
+        (None, None) => {
+            log::err("Team device name not specified.");
+            return ExitCode::from(1);
+        }
+    };
+    if args.team_dev.is_some() || config.string(&["device"]).is_none() {
+        config.set(&["device"], json!(device));
+    }
+    if let Err(e) = config::TeamSettings::from_config(&config) {
+        log::err(&e.0);
+        return ExitCode::from(1);
+    }
+    let pid_file = args
+        .pid_file
+        .clone()
+        .unwrap_or_else(|| format!("{}{device}.pid", sys::RUN_DIR));
+    let ident = format!("{}_{device}", args.argv0);
+    log::dbg(1, || format!("Using PID file \"{pid_file}\""));
+    match args.cmd {
+        Cmd::Kill => {
+            if sys::pid_file_running(&pid_file).is_none() {
+                log::warn("Daemon not running");
+                return ExitCode::from(1);
+            }
+            match sys::pid_file_kill_wait(&pid_file, 30) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    log::warn(&format!("Failed to kill daemon: {}", strerror(e as i32)));
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Cmd::Check => {
+            if sys::pid_file_running(&pid_file).is_some() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        _ => start(&args, config, pid_file, &ident),
+    }
+}
+
+fn start(args: &cli::Args, mut config: Config, pid_file: String, ident: &str) -> ExitCode {
+    if nix::unistd::getuid().is_root() {
+        log::warn("This program is not intended to be run as root.");
+    }
+    if let Some(pid) = sys::pid_file_running(&pid_file) {
+        log::err(&format!("Daemon already running on PID {pid}."));
+        log::err(&format!("Failed: {}", strerror(EEXIST)));
+        return ExitCode::from(1);
+    }
+    sys::pid_file_remove(&pid_file);
+    let mut ready = Ready::none();
+    let (settings, runner) = match run::prepare(&mut config) {
+        Ok(v) => v,
+        Err(e) => return fail_init(&e.lines, e.errno, &mut ready),
+    };
+    if args.daemonize {
+        match sys::daemonize() {
+            Ok(Forked::Parent(Ok(()))) => return ExitCode::SUCCESS,
+            Ok(Forked::Parent(Err(errno))) => {
+                log::err("Daemon process failed.");
+                log::err(&format!("Failed: {}", strerror(errno)));
+                return ExitCode::from(1);
+            }
+            Ok(Forked::Daemon(r)) => ready = r,
+            Err(e) => {
+                log::err("Daemon fork failed.");
+                log::err(&format!("Failed: {}", strerror(e as i32)));
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let output = args
+        .log_output
+        .clone()
+        .or_else(|| std::env::var("TEAM_LOG_OUTPUT").ok());
+    match output.as_deref() {
+        Some("stdout") => log::set_output(log::Output::Stdout, ident),
+        Some("stderr") => log::set_output(log::Output::Stderr, ident),
+        Some("syslog") => log::set_output(log::Output::Syslog, ident),
+        _ if args.daemonize => log::set_output(log::Output::Syslog, ident),
+        _ => {}
+    }
+    if let Err(e) = sys::pid_file_create(&pid_file) {
+        let errno = e.raw_os_error().unwrap_or(EINVAL);
+        log::err("Could not create PID file.");
+        ready.send(errno);
+        log::err(&format!("Failed: {}", strerror(errno)));
+        return ExitCode::from(1);
+    }
+    let setup = Setup {
+        pid: std::process::id(),
+        pid_file: pid_file.clone(),
+        daemonized: args.daemonize,
+        dbus_enabled: args.dbus,
+        zmq_enabled: false,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            sys::pid_file_remove(&pid_file);
+            return fail_init(&[format!("Team alloc failed: {e}")], EINVAL, &mut ready);
+        }
+    };
+    let code = rt.block_on(async {
+        match run::start(args, config, settings, runner, setup).await {
+            Ok(running) => ExitCode::from(running.serve(&mut ready).await as u8),
+            Err(e) => fail_init(&e.lines, e.errno, &mut ready),
+        }
+    });
+    sys::pid_file_remove(&pid_file);
+    code
+}

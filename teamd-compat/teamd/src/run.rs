@@ -1,0 +1,432 @@
+//! Start-up and the main loop on the real kernel: create or take over the
+//! team device, read its state, start the runner, enslave the configured
+//! ports, then serve kernel events, timers, control requests and signals
+//! until asked to quit; then release the ports and delete the device.
+
+use std::time::Duration;
+
+use team_nl_client::cache::{IfinfoCache, TeamCache};
+use team_nl_client::team_nl::{OptionItem, OptionValue, TeamMessage};
+use team_nl_client::{
+    genl, strerror, Error, Link, LinkEvent, LinkEvents, Rtnl, TeamEvents, TeamGenl,
+};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::cli::Args;
+use crate::config::{Config, TeamSettings};
+use crate::core::Daemon;
+use crate::ctl::{self, Lookup};
+use crate::kernel::{Kernel, RealKernel, ENODEV};
+use crate::log;
+use crate::runner::Runner;
+use crate::sys::{self, Ready};
+use crate::team::{Ctx, Setup, Timers};
+use crate::usock::{self, CtlRequest};
+
+const EINVAL: i32 = 22;
+
+/// An init failure: what to log, and the errno for `Failed: <strerror>`.
+pub struct InitError {
+    pub lines: Vec<String>,
+    pub errno: i32,
+}
+
+impl InitError {
+    fn new(errno: i32, lines: &[&str]) -> Self {
+        Self {
+            lines: lines.iter().map(|s| s.to_string()).collect(),
+            errno,
+        }
+    }
+
+    fn kernel(e: &Error, lines: &[&str]) -> Self {
+        let mut err = Self::new(e.errno().unwrap_or(EINVAL), lines);
+        err.lines.insert(0, e.to_string());
+        err
+    }
+}
+
+struct RtnlLookup(Rtnl);
+
+impl Lookup for RtnlLookup {
+    async fn link_by_name(&self, name: &str) -> Option<Link> {
+        self.0.link_by_name(name).await.ok().flatten()
+    }
+}
+
+/// Everything the main loop serves.
+pub struct Running {
+    daemon: Daemon<RealKernel>,
+    events: TeamEvents,
+    link_events: LinkEvents,
+    lookup: RtnlLookup,
+    ctl_rx: mpsc::Receiver<CtlRequest>,
+    _usock: Option<usock::Usock>,
+    /// -N: leave ports and device as they are at exit.
+    no_quit_destroy: bool,
+}
+
+/// Reads the kernel's full option and port lists as one batch.
+async fn dump_team(genl: &TeamGenl, ifindex: u32) -> Result<Vec<TeamMessage>, Error> {
+    let mut ports = TeamMessage::port_list_get(ifindex);
+    ports.ports = Some(genl.port_list_get(ifindex).await?);
+    let mut options = TeamMessage::options_get(ifindex);
+    options.options = Some(genl.options_get(ifindex).await?);
+    Ok(vec![ports, options])
+}
+
+/// Validates what can be validated before touching the kernel, so a bad
+/// config never leaves a device behind.
+pub fn prepare(config: &mut Config) -> Result<(TeamSettings, Runner), InitError> {
+    let settings = TeamSettings::from_config(config)
+        .map_err(|e| InitError::new(EINVAL, &[&e.0, "Failed to load config."]))?;
+    let runner = Runner::from_config(config)
+        .map_err(|e| InitError::new(EINVAL, &[&e.0, "Failed to init runner."]))?;
+    Ok((settings, runner))
+}
+
+pub async fn start(
+    args: &Args,
+    config: Config,
+    settings: TeamSettings,
+    runner: Runner,
+    setup: Setup,
+) -> Result<Running, InitError> {
+    let name = config.string(&["device"]).unwrap_or_default().to_string();
+    let (rtnl, link_events) =
+        Rtnl::connect_with_events().map_err(|e| InitError::kernel(&e, &["Team alloc failed."]))?;
+    let existing = rtnl
+        .link_by_name(&name)
+        .await
+        .map_err(|e| InitError::kernel(&e, &["Failed to create team device."]))?;
+    let team = match existing {
+        Some(l) if args.take_over => l,
+        Some(l) if args.force_recreate => {
+            rtnl.delete_link(l.ifindex)
+                .await
+                .map_err(|e| InitError::kernel(&e, &["Failed to create team device."]))?;
+            rtnl.create_team(&name, None)
+                .await
+                .map_err(|e| InitError::kernel(&e, &["Failed to create team device."]))?
+        }
+        _ => rtnl
+            .create_team(&name, None)
+            .await
+            .map_err(|e| InitError::kernel(&e, &["Failed to create team device."]))?,
+    };
+    let result = start_on(
+        args,
+        config,
+        settings,
+        runner,
+        setup,
+        &rtnl,
+        link_events,
+        &team,
+    )
+    .await;
+    if result.is_err() && !args.take_over {
+        // never leave a half-configured device behind
+        let _ = rtnl.delete_link(team.ifindex).await;
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_on(
+    args: &Args,
+    config: Config,
+    settings: TeamSettings,
+    runner: Runner,
+    setup: Setup,
+    rtnl: &Rtnl,
+    link_events: LinkEvents,
+    team: &Link,
+) -> Result<Running, InitError> {
+    let ifindex = team.ifindex;
+    let init_err = |e: Error| InitError::kernel(&e, &["Team init failed."]);
+    let genl = TeamGenl::connect().await.map_err(init_err)?;
+    let events = genl.events(event_bufsize()).map_err(init_err)?;
+    let mut cache = TeamCache::new(ifindex);
+    let mut ifinfos = IfinfoCache::default();
+    ifinfos.load(&rtnl.links().await.map_err(init_err)?);
+    let dump = dump_team(&genl, ifindex).await.map_err(init_err)?;
+    cache.apply_batch(dump.iter());
+    let kernel = RealKernel {
+        genl,
+        rtnl: rtnl.clone(),
+        cache,
+        ifinfos,
+        ifindex,
+    };
+    let mut ctx = Ctx {
+        kernel,
+        config,
+        settings,
+        ports: Vec::new(),
+        timers: Timers::default(),
+        setup,
+        hwaddr_explicit: false,
+        pre_add_ports: false,
+    };
+    set_team_hwaddr(&mut ctx).await?;
+    let mut daemon = Daemon {
+        ctx,
+        runner,
+        quit: None,
+    };
+    daemon
+        .runner
+        .init(&mut daemon.ctx)
+        .await
+        .map_err(|e| InitError::new(EINVAL, &[&e, "Failed to init runner."]))?;
+    set_bursts(&mut daemon.ctx).await?;
+
+    let (ctl_tx, ctl_rx) = mpsc::channel(16);
+    let usock = if args.usock {
+        let path = format!("{}{}.sock", sys::RUN_DIR, team.name);
+        Some(
+            usock::listen(std::path::Path::new(&path), ctl_tx).map_err(|e| {
+                InitError::new(
+                    e.raw_os_error().unwrap_or(EINVAL),
+                    &["Failed to init unix domain socket."],
+                )
+            })?,
+        )
+    } else {
+        None
+    };
+
+    // Adopt what is already enslaved (take-over), without MAC adoption.
+    daemon.ctx.pre_add_ports = true;
+    let dump = dump_team(&daemon.ctx.kernel.genl, ifindex)
+        .await
+        .map_err(|e| InitError::kernel(&e, &["Team refresh failed."]))?;
+    daemon.on_team_messages(&dump).await;
+    daemon.ctx.pre_add_ports = false;
+
+    let lookup = RtnlLookup(rtnl.clone());
+    if !args.no_ports {
+        for port in daemon.ctx.config.port_names() {
+            let link = lookup.link_by_name(&port).await;
+            match daemon.port_add(&port, link).await {
+                Ok(()) => {}
+                Err(e) if e.errno() == Some(ENODEV) => {
+                    log::warn(&format!("{port}: Skipped adding a missing port."));
+                }
+                Err(e) => {
+                    let errno = e.errno().unwrap_or(EINVAL);
+                    return Err(InitError::new(
+                        errno,
+                        &[
+                            &format!("{port}: Failed to add port ({}).", strerror(errno)),
+                            "Failed to add ports.",
+                        ],
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Running {
+        daemon,
+        events,
+        link_events,
+        lookup,
+        ctl_rx,
+        _usock: usock,
+        no_quit_destroy: args.no_quit_destroy,
+    })
+}
+
+fn event_bufsize() -> usize {
+    std::env::var("TEAM_EVENT_BUFSIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(genl::EVENT_BUFSIZE)
+}
+
+/// Applies `hwaddr` from the config if it differs from the device's.
+async fn set_team_hwaddr(ctx: &mut Ctx<RealKernel>) -> Result<(), InitError> {
+    let Some(mac) = ctx.settings.hwaddr.clone() else {
+        return Ok(());
+    };
+    let current = ctx.team_hwaddr();
+    if mac.len() != current.len() {
+        return Err(InitError::new(
+            EINVAL,
+            &[
+                &format!(
+                    "Passed hardware address has different length ({}) than team device has ({}).",
+                    mac.len(),
+                    current.len()
+                ),
+                "Hardware address set failed.",
+            ],
+        ));
+    }
+    ctx.hwaddr_explicit = true;
+    if mac == current {
+        return Ok(());
+    }
+    let team = ctx.kernel.ifindex;
+    ctx.kernel
+        .set_hwaddr(team, &mac)
+        .await
+        .map_err(|e| InitError::kernel(&e, &["Hardware address set failed."]))?;
+    // keep our view current until the link event arrives
+    if let Some(mut link) = ctx.kernel.rtnl.link_by_index(team).await.ok().flatten() {
+        link.mac = mac;
+        ctx.kernel.ifinfos.on_newlink(&link);
+        ctx.kernel.ifinfos.end_batch();
+    }
+    Ok(())
+}
+
+/// notify_peers / mcast_rejoin counts and intervals (C's post-runner init).
+async fn set_bursts(ctx: &mut Ctx<RealKernel>) -> Result<(), InitError> {
+    let cfg = &ctx.config;
+    let mut sets = Vec::new();
+    for key in ["notify_peers", "mcast_rejoin"] {
+        for field in ["count", "interval"] {
+            if let Some(v) = cfg.int(&[key, field]) {
+                if v < 0 {
+                    return Err(InitError::new(
+                        EINVAL,
+                        &[&format!("\"{field}\" must not be negative number.")],
+                    ));
+                }
+                sets.push((format!("{key}_{field}"), v as u32));
+            }
+        }
+    }
+    for (opt, v) in sets {
+        if let Err(e) = ctx
+            .kernel
+            .set_option(OptionItem::new(&opt, OptionValue::U32(v)))
+            .await
+        {
+            if crate::kernel::is_gone(&e) {
+                log::warn(&format!(
+                    "Failed to set \"{opt}\". Kernel probably does not support this option yet."
+                ));
+            } else {
+                return Err(InitError::kernel(
+                    &e,
+                    &[&format!("Failed to set \"{opt}\".")],
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Running {
+    /// Serves until a quit signal or the device's removal; returns the exit status.
+    pub async fn serve(mut self, ready: &mut Ready) -> i32 {
+        ready.send(0);
+        log::info(&format!("{} successfully started.", crate::VERSION));
+        let (mut sigint, mut sigterm, mut sigquit, mut sighup) = match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+            signal(SignalKind::quit()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+            _ => {
+                log::err("Could not register signal handlers.");
+                return 2;
+            }
+        };
+        let status = loop {
+            if let Some(status) = self.daemon.quit {
+                break status;
+            }
+            let deadline = self.daemon.ctx.timers.next_deadline();
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = sigint.recv() => self.quit_signal(),
+                _ = sigterm.recv() => self.quit_signal(),
+                _ = sigquit.recv() => self.quit_signal(),
+                _ = sighup.recv() => {}
+                batch = self.events.next_batch() => match batch {
+                    Ok(msgs) => self.daemon.on_team_messages(&msgs).await,
+                    Err(e) if genl::is_overrun(&e) => {
+                        log::warn("Lost team events from the kernel; re-reading the team state.");
+                        let ifindex = self.daemon.ctx.kernel.ifindex;
+                        match dump_team(&self.daemon.ctx.kernel.genl, ifindex).await {
+                            Ok(d) => self.daemon.on_team_messages(&d).await,
+                            Err(e) => log::err(&format!("Team refresh failed: {e}")),
+                        }
+                    }
+                    Err(e) => {
+                        log::err(&format!("Team handle events failed: {e}"));
+                        break 2;
+                    }
+                },
+                ev = self.link_events.next() => match ev {
+                    Some(ev) => self.on_link_event(ev).await,
+                    None => {
+                        log::err("Link event connection closed.");
+                        break 2;
+                    }
+                },
+                Some(req) = self.ctl_rx.recv() => {
+                    let reply = ctl::handle(&mut self.daemon, &self.lookup, &req.call).await;
+                    let _ = req.reply.send(reply);
+                }
+                _ = sleep => {
+                    let due = self.daemon.ctx.timers.take_due(std::time::Instant::now());
+                    for key in due {
+                        self.daemon.on_timer(key).await;
+                    }
+                }
+            }
+        };
+        log::info("Exiting...");
+        self.shutdown().await;
+        status
+    }
+
+    fn quit_signal(&mut self) {
+        log::warn("Got SIGINT, SIGQUIT or SIGTERM.");
+        self.daemon.quit.get_or_insert(0);
+    }
+
+    async fn on_link_event(&mut self, ev: LinkEvent) {
+        let ifindex = match &ev {
+            LinkEvent::Changed(l) | LinkEvent::Removed(l) => l.ifindex,
+        };
+        let now = self.lookup.0.link_by_index(ifindex).await.ok().flatten();
+        self.daemon.on_link_event(ev, now).await;
+    }
+
+    /// Releases every port (unless -N) and waits for the kernel to confirm,
+    /// then deletes the device (unless -N).
+    async fn shutdown(&mut self) {
+        if self.no_quit_destroy {
+            return;
+        }
+        let ports: Vec<u32> = self.daemon.ctx.ports.iter().map(|p| p.ifindex).collect();
+        for p in ports {
+            let _ = self.daemon.port_remove(p).await;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while !self.daemon.ctx.ports.is_empty() {
+            match tokio::time::timeout_at(deadline, self.events.next_batch()).await {
+                Ok(Ok(msgs)) => self.daemon.on_team_messages(&msgs).await,
+                _ => break,
+            }
+        }
+        // deleted also when taken over (-o), as C teamd does
+        let ifindex = self.daemon.ctx.kernel.ifindex;
+        if let Err(e) = self.lookup.0.delete_link(ifindex).await {
+            log::err(&format!("Failed to delete team device: {e}"));
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! `activebackup`: one port carries traffic; on link loss (or a better port
+//! appearing, unless the active one is sticky) another takes over. The choice
+//! repeats C teamd's quirks: candidates are scanned active-first then in port
+//! list order, and "better" is the OR-chain prio > or speed > or (speed == and
+//! duplex >), not a lexicographic order.
+
+use serde_json::{json, Value};
+use team_nl_client::team_nl::{OptionItem, OptionValue};
+
+use super::ItemSetError;
+use crate::config::{Config, ConfigError};
+use crate::kernel::{is_gone, KResult, Kernel, ENODEV};
+use crate::log;
+use crate::team::{Ctx, TimerKey};
+
+/// Work-queue ids (C teamd defers these to its work queue).
+const WORK_REEVALUATE: u32 = 1;
+const WORK_SET_ACTIVE: u32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HwaddrPolicy {
+    SameAll,
+    ByActive,
+    OnlyActive,
+}
+
+pub struct ActiveBackup {
+    pub active: u32,
+    pub policy: HwaddrPolicy,
+    /// only_active: the active port's own MAC, restored when it steps down.
+    active_orig_hwaddr: Vec<u8>,
+    /// Ports asked for through `runner.active_port`, oldest first.
+    requested: Vec<u32>,
+}
+
+impl ActiveBackup {
+    pub fn from_config(cfg: &mut Config) -> Result<Self, ConfigError> {
+        for key in ["notify_peers", "mcast_rejoin"] {
+            if cfg.get(&[key, "count"]).is_none() {
+                cfg.set(&[key, "count"], json!(1));
+            }
+        }
+        let policy = match cfg.string(&["runner", "hwaddr_policy"]) {
+            None | Some("same_all") => HwaddrPolicy::SameAll,
+            Some("by_active") => HwaddrPolicy::ByActive,
+            Some("only_active") => HwaddrPolicy::OnlyActive,
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "Unknown \"hwaddr_policy\" named \"{other}\" passed."
+                )))
+            }
+        };
+        Ok(Self {
+            active: 0,
+            policy,
+            active_orig_hwaddr: Vec::new(),
+            requested: Vec::new(),
+        })
+    }
+
+    fn port_mac<K: Kernel>(ctx: &Ctx<K>, ifindex: u32) -> Vec<u8> {
+        ctx.kernel
+            .ifinfos()
+            .get(ifindex)
+            .map(|i| i.hwaddr.clone())
+            .unwrap_or_default()
+    }
+
+    async fn set_port_mac_to_team<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        let mac = ctx.team_hwaddr();
+        ctx.kernel.set_hwaddr(ifindex, &mac).await.inspect_err(|_| {
+            log::err(&format!(
+                "{}: Failed to set port hardware address.",
+                ctx.kernel.ifname(ifindex)
+            ))
+        })
+    }
+
+    /// New ports start disabled; same_all gives them the team MAC.
+    pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
+            log::err(&format!(
+                "{}: Failed to disable port.",
+                ctx.kernel.ifname(ifindex)
+            ));
+            return if is_gone(&e) { Ok(()) } else { Err(e) };
+        }
+        if self.policy == HwaddrPolicy::SameAll {
+            Self::set_port_mac_to_team(ctx, ifindex).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn port_removed<K: Kernel>(&mut self, ctx: &mut Ctx<K>, _ifindex: u32) -> KResult {
+        self.reevaluate(ctx).await
+    }
+
+    async fn clear_active<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: Option<u32>) -> KResult {
+        self.active = 0;
+        let Some(ifindex) = ifindex.filter(|i| ctx.port_present(*i)) else {
+            return Ok(());
+        };
+        log::dbg(1, || {
+            format!("Clearing active port \"{}\".", ctx.kernel.ifname(ifindex))
+        });
+        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
+            log::err(&format!(
+                "{}: Failed to disable active port.",
+                ctx.kernel.ifname(ifindex)
+            ));
+            return Err(e);
+        }
+        if self.policy == HwaddrPolicy::OnlyActive {
+            let orig = self.active_orig_hwaddr.clone();
+            ctx.kernel
+                .set_hwaddr(ifindex, &orig)
+                .await
+                .inspect_err(|_| {
+                    log::err(&format!(
+                        "{}: Failed to set port hardware address.",
+                        ctx.kernel.ifname(ifindex)
+                    ))
+                })?;
+        }
+        Ok(())
+    }
+
+    async fn set_active<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        let ifname = ctx.kernel.ifname(ifindex);
+        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, true).await {
+            log::err(&format!("{ifname}: Failed to enable active port."));
+            return Err(e);
+        }
+        let result = async {
+            ctx.kernel
+                .set_option(OptionItem::new("activeport", OptionValue::U32(ifindex)))
+                .await
+                .inspect_err(|_| log::err(&format!("{ifname}: Failed to set as active port.")))?;
+            match self.policy {
+                HwaddrPolicy::SameAll => Ok(()),
+                HwaddrPolicy::ByActive => {
+                    let mac = Self::port_mac(ctx, ifindex);
+                    let team = ctx.kernel.team_ifindex();
+                    ctx.kernel
+                        .set_hwaddr(team, &mac)
+                        .await
+                        .inspect_err(|_| log::err("Failed to set team hardware address."))
+                }
+                HwaddrPolicy::OnlyActive => {
+                    self.active_orig_hwaddr = Self::port_mac(ctx, ifindex);
+                    Self::set_port_mac_to_team(ctx, ifindex).await
+                }
+            }
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                self.active = ifindex;
+                log::info(&format!("Changed active port to \"{ifname}\"."));
+                Ok(())
+            }
+            Err(e) => {
+                let _ = ctx.kernel.set_port_enabled(ifindex, false).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn change_active<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        old: Option<u32>,
+        new: u32,
+    ) -> KResult {
+        if let Err(e) = self.clear_active(ctx, old).await {
+            if !is_gone(&e) {
+                return Err(e);
+            }
+        }
+        if let Err(e) = self.set_active(ctx, new).await {
+            if is_gone(&e) {
+                // the port vanished meanwhile: choose again later
+                ctx.timers
+                    .arm(TimerKey::Runner(WORK_REEVALUATE), Default::default());
+            } else {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// C teamd's `ab_link_watch_handler`: drop an active port that went down
+    /// (or that someone else replaced in the kernel), then pick the best one.
+    pub async fn reevaluate<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        let mut active = ctx.port(self.active).map(|p| p.ifindex);
+        if let Some(a) = active {
+            let kernel_active = ctx.kernel.team_u32("activeport").unwrap_or(0);
+            if !ctx.port_link_up(a) || kernel_active != a {
+                self.clear_active(ctx, Some(a)).await?;
+                active = None;
+            }
+        }
+        let mut candidates: Vec<u32> = Vec::new();
+        if let Some(a) = active.filter(|a| ctx.port_present(*a)) {
+            candidates.push(a);
+        }
+        candidates.extend(ctx.ports.iter().map(|p| p.ifindex));
+        let mut best: Option<(u32, i32, u32, u8)> = None;
+        for ifindex in candidates {
+            if !ctx.port_link_up(ifindex) || best.map(|b| b.0) == Some(ifindex) {
+                continue;
+            }
+            let (speed, duplex) = ctx
+                .kernel
+                .kernel_port(ifindex)
+                .map(|p| (p.speed, p.duplex))
+                .unwrap_or((0, 0));
+            let prio = ctx.kernel.port_priority(ifindex);
+            let better = match best {
+                None => true,
+                Some((_, bprio, bspeed, bduplex)) => {
+                    prio > bprio || speed > bspeed || (speed == bspeed && duplex > bduplex)
+                }
+            };
+            if better {
+                best = Some((ifindex, prio, speed, duplex));
+            }
+        }
+        let Some((best, ..)) = best else {
+            return Ok(());
+        };
+        if Some(best) == active {
+            return Ok(());
+        }
+        let sticky = active
+            .and_then(|a| ctx.port(a))
+            .map(|p| p.settings.sticky)
+            .unwrap_or(false);
+        if active.is_none() || !sticky {
+            self.change_active(ctx, active, best).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn team_hwaddr_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        match self.policy {
+            HwaddrPolicy::SameAll => {
+                let ports: Vec<u32> = ctx.ports.iter().map(|p| p.ifindex).collect();
+                for p in ports {
+                    Self::set_port_mac_to_team(ctx, p).await?;
+                }
+                Ok(())
+            }
+            HwaddrPolicy::OnlyActive if ctx.port_present(self.active) => {
+                Self::set_port_mac_to_team(ctx, self.active).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn port_hwaddr_changed<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+    ) -> KResult {
+        if !ctx.port_present(ifindex) || self.policy != HwaddrPolicy::SameAll {
+            return Ok(());
+        }
+        if Self::port_mac(ctx, ifindex) == ctx.team_hwaddr() {
+            return Ok(());
+        }
+        Self::set_port_mac_to_team(ctx, ifindex).await
+    }
+
+    /// `runner.active_port` written: queue the switch (applied after the reply).
+    pub fn request_active<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        ifname: &str,
+    ) -> Result<(), ItemSetError> {
+        let port = ctx
+            .port_by_name(ifname)
+            .ok_or(ItemSetError::Failed(ENODEV))?;
+        self.requested.push(port.ifindex);
+        ctx.timers
+            .arm(TimerKey::Runner(WORK_SET_ACTIVE), Default::default());
+        Ok(())
+    }
+
+    pub async fn work<K: Kernel>(&mut self, ctx: &mut Ctx<K>, id: u32) -> KResult {
+        match id {
+            WORK_REEVALUATE => self.reevaluate(ctx).await,
+            _ => {
+                for ifindex in std::mem::take(&mut self.requested) {
+                    if ctx.port(ifindex).is_none() {
+                        continue; // gone in between
+                    }
+                    let old = ctx.port(self.active).map(|p| p.ifindex);
+                    self.change_active(ctx, old, ifindex).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn state<K: Kernel>(&self, ctx: &Ctx<K>) -> Value {
+        let name = ctx
+            .port(self.active)
+            .map(|p| p.ifname.clone())
+            .unwrap_or_default();
+        json!({ "active_port": name })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{PortSettings, TeamSettings};
+    use crate::kernel::fake::FakeKernel;
+    use crate::linkwatch::{ethtool::Ethtool, LinkWatch, WatchKind};
+    use crate::team::{Port, Setup, Timers};
+    use team_nl_client::team_nl::PortItem;
+
+    fn ctx(ports: &[(u32, &str, bool, i32, bool)]) -> Ctx<FakeKernel> {
+        // (ifindex, name, link up, prio, sticky)
+        let mut k = FakeKernel::new(1);
+        let mut opts = vec![
+            OptionItem::new("mode", OptionValue::String("activebackup".into())),
+            OptionItem::new("activeport", OptionValue::U32(0)),
+        ];
+        let mut kports = Vec::new();
+        for (i, _, up, prio, _) in ports {
+            opts.push(OptionItem::new("enabled", OptionValue::Bool(false)).port(*i));
+            opts.push(OptionItem::new("priority", OptionValue::S32(*prio)).port(*i));
+            kports.push(PortItem {
+                ifindex: *i,
+                linkup: *up,
+                speed: 1000,
+                duplex: 1,
+                ..Default::default()
+            });
+        }
+        k.report(opts, kports);
+        let config = Config::new(json!({"runner": {"name": "activebackup"}})).unwrap();
+        let settings = TeamSettings::from_config(&config).unwrap();
+        Ctx {
+            kernel: k,
+            config,
+            settings,
+            ports: ports
+                .iter()
+                .rev()
+                .map(|(i, n, up, prio, sticky)| Port {
+                    ifindex: *i,
+                    ifname: n.to_string(),
+                    settings: PortSettings {
+                        prio: *prio,
+                        sticky: *sticky,
+                        ..Default::default()
+                    },
+                    watches: vec![LinkWatch {
+                        id: 0,
+                        up: *up,
+                        down_count: 0,
+                        kind: WatchKind::Ethtool(Ethtool::default()),
+                    }],
+                })
+                .collect(),
+            timers: Timers::default(),
+            setup: Setup::default(),
+            hwaddr_explicit: false,
+            pre_add_ports: false,
+        }
+    }
+
+    fn set_link(c: &mut Ctx<FakeKernel>, ifindex: u32, up: bool) {
+        c.port_mut(ifindex).unwrap().watches[0].up = up;
+    }
+
+    fn ab() -> ActiveBackup {
+        ActiveBackup::from_config(&mut Config::new(json!({})).unwrap()).unwrap()
+    }
+
+    fn active_in_kernel(c: &Ctx<FakeKernel>) -> u32 {
+        c.kernel.team_u32("activeport").unwrap()
+    }
+
+    #[tokio::test]
+    async fn picks_highest_prio_and_fails_over() {
+        let mut c = ctx(&[(2, "eth0", true, 0, false), (3, "eth1", true, 10, false)]);
+        let mut ab = ab();
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 3);
+        assert_eq!(active_in_kernel(&c), 3);
+        assert_eq!(c.kernel.port_enabled(3), Some(true));
+        set_link(&mut c, 3, false);
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 2);
+        assert_eq!(c.kernel.port_enabled(3), Some(false));
+        assert_eq!(c.kernel.port_enabled(2), Some(true));
+        // back up: higher prio wins again (not sticky)
+        set_link(&mut c, 3, true);
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 3);
+    }
+
+    #[tokio::test]
+    async fn sticky_active_port_stays() {
+        let mut c = ctx(&[(2, "eth0", true, 0, true), (3, "eth1", false, 10, false)]);
+        let mut ab = ab();
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 2);
+        set_link(&mut c, 3, true);
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 2, "sticky active port must not be replaced");
+    }
+
+    #[tokio::test]
+    async fn or_chain_quirk_depends_on_scan_order() {
+        // eth0: prio 5 at 1000 Mb/s; eth1: prio 0 at 10000 Mb/s. "Better" is
+        // prio > OR speed >, so the last port scanned that beats the running
+        // best wins, and the scan order (newest port first) decides.
+        let fast_eth1 = PortItem {
+            ifindex: 3,
+            linkup: true,
+            speed: 10000,
+            duplex: 1,
+            ..Default::default()
+        };
+        // eth1 added last (scanned first): eth0 then beats it on prio
+        let mut c = ctx(&[(2, "eth0", true, 5, false), (3, "eth1", true, 0, false)]);
+        c.kernel.report(vec![], vec![fast_eth1.clone()]);
+        let mut ab = ab();
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 2);
+        // re-evaluation scans active, eth1, eth0: eth1 wins on speed, eth0 on prio again
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 2, "no flapping");
+        // eth0 added last (scanned first): eth1 then beats it on speed
+        let mut c = ctx(&[(3, "eth1", true, 0, false), (2, "eth0", true, 5, false)]);
+        c.kernel.report(vec![], vec![fast_eth1]);
+        let mut ab2 =
+            super::ActiveBackup::from_config(&mut Config::new(json!({})).unwrap()).unwrap();
+        ab2.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab2.active, 3, "the lower-prio port wins by scan order");
+    }
+
+    #[tokio::test]
+    async fn vanished_port_requeues_selection() {
+        let mut c = ctx(&[(2, "eth0", true, 0, false)]);
+        c.kernel.fail.push(("enabled".into(), Some(2), ENODEV));
+        let mut ab = ab();
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 0);
+        assert!(c.timers.is_armed(TimerKey::Runner(WORK_REEVALUATE)));
+    }
+
+    #[tokio::test]
+    async fn active_port_item_switches_after_reply() {
+        let mut c = ctx(&[(2, "eth0", true, 0, false), (3, "eth1", true, 10, false)]);
+        let mut ab = ab();
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(
+            ab.request_active(&mut c, "nope"),
+            Err(ItemSetError::Failed(ENODEV))
+        );
+        ab.request_active(&mut c, "eth0").unwrap();
+        assert_eq!(ab.active, 3, "switch is deferred");
+        ab.work(&mut c, WORK_SET_ACTIVE).await.unwrap();
+        assert_eq!(ab.active, 2);
+        assert_eq!(ab.state(&c), json!({"active_port": "eth0"}));
+    }
+
+    #[test]
+    fn config_defaults_and_bad_policy() {
+        let mut cfg = Config::new(json!({"runner": {"name": "activebackup"}})).unwrap();
+        let ab = ActiveBackup::from_config(&mut cfg).unwrap();
+        assert_eq!(ab.policy, HwaddrPolicy::SameAll);
+        assert_eq!(cfg.int(&["notify_peers", "count"]), Some(1));
+        assert_eq!(cfg.int(&["mcast_rejoin", "count"]), Some(1));
+        let mut cfg = Config::new(json!({"runner": {"hwaddr_policy": "odd"}})).unwrap();
+        assert!(ActiveBackup::from_config(&mut cfg).is_err());
+    }
+}

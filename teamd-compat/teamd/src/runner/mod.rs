@@ -1,0 +1,221 @@
+//! Runners: the policy that decides which ports carry traffic. One file per
+//! runner; the daemon holds one `Runner` and calls its hooks from the core
+//! loop with the team context. Chosen by a `match` on the config's name.
+
+pub mod activebackup;
+pub mod basic;
+pub mod loadbalance;
+
+use serde_json::{json, Value};
+use team_nl_client::team_nl::{OptionItem, OptionValue};
+
+use crate::config::{Config, ConfigError};
+use crate::kernel::{KResult, Kernel};
+use crate::log;
+use crate::team::Ctx;
+
+pub const NAMES: [&str; 6] = [
+    "broadcast",
+    "roundrobin",
+    "random",
+    "activebackup",
+    "loadbalance",
+    "lacp",
+];
+
+/// A runner's answer to a state item write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemSetError {
+    /// No such item for this runner.
+    NoPath,
+    /// The value was refused (errno).
+    Failed(i32),
+}
+
+pub enum Runner {
+    Basic(basic::Basic),
+    ActiveBackup(activebackup::ActiveBackup),
+    // boxed: the balancer's 256 buckets dwarf the other runners
+    LoadBalance(Box<loadbalance::LoadBalance>),
+}
+
+impl Runner {
+    /// Picks the runner named in the config (writing the default `roundrobin`
+    /// when absent) and reads its options, adding the defaults C teamd adds.
+    pub fn from_config(cfg: &mut Config) -> Result<Runner, ConfigError> {
+        let name = match cfg.string(&["runner", "name"]) {
+            Some(n) => n.to_string(),
+            None => {
+                cfg.set(&["runner", "name"], json!("roundrobin"));
+                "roundrobin".to_string()
+            }
+        };
+        match name.as_str() {
+            "broadcast" | "roundrobin" | "random" => Ok(Runner::Basic(basic::Basic::new(&name))),
+            "activebackup" => Ok(Runner::ActiveBackup(
+                activebackup::ActiveBackup::from_config(cfg)?,
+            )),
+            "loadbalance" => Ok(Runner::LoadBalance(Box::new(
+                loadbalance::LoadBalance::from_config(cfg)?,
+            ))),
+            other => Err(ConfigError(format!(
+                "No runner named \"{other}\" available."
+            ))),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Runner::Basic(b) => b.name(),
+            Runner::ActiveBackup(_) => "activebackup",
+            Runner::LoadBalance(_) => "loadbalance",
+        }
+    }
+
+    /// The kernel team mode this runner drives.
+    pub fn kernel_mode(&self) -> &'static str {
+        match self {
+            Runner::Basic(b) => b.name(),
+            Runner::ActiveBackup(_) => "activebackup",
+            Runner::LoadBalance(_) => "loadbalance",
+        }
+    }
+
+    /// Sets the kernel mode (only when different: the kernel refuses an equal
+    /// mode with EINVAL and any change while ports exist with EBUSY).
+    pub async fn init<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> Result<(), String> {
+        let mode = self.kernel_mode();
+        if ctx.kernel.team_mode().as_deref() != Some(mode) {
+            ctx.kernel
+                .set_option(OptionItem::new("mode", OptionValue::String(mode.into())))
+                .await
+                .map_err(|e| {
+                    log::err(&format!("Failed to set team mode \"{mode}\"."));
+                    format!("{e}")
+                })?;
+        }
+        match self {
+            Runner::LoadBalance(lb) => lb.init(ctx).await.map_err(|e| format!("{e}")),
+            _ => Ok(()),
+        }
+    }
+
+    /// The runner's part of a new port, after the core's (prio, watches).
+    pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        match self {
+            Runner::Basic(_) => Ok(()),
+            Runner::ActiveBackup(ab) => ab.port_added(ctx, ifindex).await,
+            Runner::LoadBalance(lb) => lb.port_added(ctx, ifindex).await,
+        }
+    }
+
+    /// A port left the team (already gone from the kernel's list).
+    pub async fn port_removed<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        match self {
+            Runner::Basic(_) => Ok(()),
+            Runner::ActiveBackup(ab) => ab.port_removed(ctx, ifindex).await,
+            Runner::LoadBalance(lb) => {
+                lb.port_removed(ifindex);
+                Ok(())
+            }
+        }
+    }
+
+    /// A port's link summary changed.
+    pub async fn port_link_changed<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+    ) -> KResult {
+        match self {
+            Runner::Basic(_) => Ok(()),
+            Runner::ActiveBackup(ab) => ab.reevaluate(ctx).await,
+            Runner::LoadBalance(lb) => lb.port_link_changed(ctx, ifindex).await,
+        }
+    }
+
+    /// A port's master changed (someone released or moved it).
+    pub async fn port_master_changed<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        _ifindex: u32,
+    ) -> KResult {
+        match self {
+            Runner::ActiveBackup(ab) => ab.reevaluate(ctx).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// A kernel option instance changed (flagged in an event).
+    pub async fn option_changed<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        opt: &OptionItem,
+    ) -> KResult {
+        match self {
+            Runner::Basic(_) => Ok(()),
+            Runner::ActiveBackup(ab) if opt.name == "priority" => ab.reevaluate(ctx).await,
+            Runner::ActiveBackup(_) => Ok(()),
+            Runner::LoadBalance(lb) => lb.option_changed(ctx, opt).await,
+        }
+    }
+
+    /// After the per-option hooks of a batch (the TX balancer looks at all of it).
+    pub async fn options_batch<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        match self {
+            Runner::LoadBalance(lb) => lb.options_batch(ctx).await,
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn team_hwaddr_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        match self {
+            Runner::Basic(_) => Ok(()),
+            Runner::ActiveBackup(ab) => ab.team_hwaddr_changed(ctx).await,
+            Runner::LoadBalance(lb) => lb.team_hwaddr_changed(ctx).await,
+        }
+    }
+
+    pub async fn port_hwaddr_changed<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+    ) -> KResult {
+        match self {
+            Runner::Basic(_) => Ok(()),
+            Runner::ActiveBackup(ab) => ab.port_hwaddr_changed(ctx, ifindex).await,
+            Runner::LoadBalance(lb) => lb.port_hwaddr_changed(ctx, ifindex).await,
+        }
+    }
+
+    /// A runner timer (`TimerKey::Runner(id)`) fired.
+    pub async fn timer<K: Kernel>(&mut self, ctx: &mut Ctx<K>, id: u32) -> KResult {
+        match self {
+            Runner::ActiveBackup(ab) => ab.work(ctx, id).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// The top-level `runner` section of the state dump, if the runner has one.
+    pub fn state<K: Kernel>(&self, ctx: &Ctx<K>) -> Option<Value> {
+        match self {
+            Runner::ActiveBackup(ab) => Some(ab.state(ctx)),
+            _ => None,
+        }
+    }
+
+    /// Writes a `runner.*` state item.
+    pub fn item_set<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        path: &str,
+        value: &str,
+    ) -> Result<(), ItemSetError> {
+        match self {
+            Runner::ActiveBackup(ab) if path == "runner.active_port" => {
+                ab.request_active(ctx, value)
+            }
+            _ => Err(ItemSetError::NoPath),
+        }
+    }
+}

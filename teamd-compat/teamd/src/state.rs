@@ -1,0 +1,211 @@
+//! The state document (`StateDump`, `teamdctl state`) built from the model on
+//! each request, and its items (`StateItemValueGet/Set`), with C teamd's paths.
+
+use serde_json::{json, Map, Value};
+
+use crate::core::Daemon;
+use crate::kernel::Kernel;
+use crate::linkwatch;
+use crate::log;
+use crate::runner::ItemSetError;
+
+fn mac_str(mac: &[u8]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn ifinfo_json<K: Kernel>(k: &K, ifindex: u32) -> Value {
+    let info = k.ifinfos().get(ifindex);
+    let mac = info.map(|i| i.hwaddr.clone()).unwrap_or_default();
+    json!({
+        "dev_addr": mac_str(&mac),
+        "dev_addr_len": mac.len(),
+        "ifindex": ifindex,
+        "ifname": info.map(|i| i.ifname.clone()).unwrap_or_default(),
+    })
+}
+
+/// The whole state document.
+pub fn dump<K: Kernel>(d: &Daemon<K>) -> Value {
+    let ctx = &d.ctx;
+    let k = &ctx.kernel;
+    let mut root = Map::new();
+    let mut ports = Map::new();
+    for p in &ctx.ports {
+        let Some(kp) = k.kernel_port(p.ifindex) else {
+            continue; // only ports the kernel lists
+        };
+        let mut port = Map::new();
+        port.insert("ifinfo".into(), ifinfo_json(k, p.ifindex));
+        port.insert(
+            "link".into(),
+            json!({
+                "up": kp.linkup,
+                // the kernel's "unknown" (u32::MAX) reads as -1, as C teamd's int
+                "speed": kp.speed as i32,
+                "duplex": if kp.duplex != 0 { "full" } else { "half" },
+            }),
+        );
+        port.insert("link_watches".into(), linkwatch::port_state(ctx, p.ifindex));
+        ports.insert(p.ifname.clone(), Value::Object(port));
+    }
+    if !ports.is_empty() {
+        root.insert("ports".into(), Value::Object(ports));
+    }
+    if let Some(r) = d.runner.state(ctx) {
+        root.insert("runner".into(), r);
+    }
+    root.insert(
+        "setup".into(),
+        json!({
+            "runner_name": d.runner.name(),
+            "kernel_team_mode_name": k.team_mode().unwrap_or_default(),
+            "dbus_enabled": ctx.setup.dbus_enabled,
+            "zmq_enabled": ctx.setup.zmq_enabled,
+            "debug_level": log::debug_level(),
+            "daemonized": ctx.setup.daemonized,
+            "pid": ctx.setup.pid,
+            "pid_file": ctx.setup.pid_file,
+        }),
+    );
+    root.insert(
+        "team_device".into(),
+        json!({ "ifinfo": ifinfo_json(k, k.team_ifindex()) }),
+    );
+    Value::Object(root)
+}
+
+/// Why an item could not be read or written (mapped to control error codes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemError {
+    NoPath,
+    ReadOnly,
+    Failed(i32),
+}
+
+impl From<ItemSetError> for ItemError {
+    fn from(e: ItemSetError) -> Self {
+        match e {
+            ItemSetError::NoPath => ItemError::NoPath,
+            ItemSetError::Failed(errno) => ItemError::Failed(errno),
+        }
+    }
+}
+
+/// Splits `ports.<name>.rest`; the name may be double-quoted to allow dots.
+fn split_port_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("ports.")?;
+    if let Some(q) = rest.strip_prefix('"') {
+        let end = q.find('"')?;
+        let name = &q[..end];
+        let tail = q[end + 1..].strip_prefix('.')?;
+        Some((name, tail))
+    } else {
+        let (name, tail) = rest.split_once('.')?;
+        Some((name, tail))
+    }
+}
+
+fn leaf<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let v = path.split('.').try_fold(v, |v, k| v.get(k))?;
+    (!v.is_object() && !v.is_array()).then_some(v)
+}
+
+/// The port an item path names, matched on the given prefix of the name as C
+/// teamd's strncmp does; the port's state subtree and the remaining path.
+fn resolve<'a>(state: &'a Value, names: &[String], path: &'a str) -> Option<(&'a Value, &'a str)> {
+    if let Some((given, rest)) = split_port_path(path) {
+        let name = names.iter().find(|n| n.starts_with(given))?;
+        let port = state.get("ports")?.get(name.as_str())?;
+        if leaf(port, rest).is_some() {
+            return Some((port, rest));
+        }
+        // quirk: a global item also resolves under a port prefix
+        return leaf(state, rest).map(|_| (state, rest));
+    }
+    leaf(state, path).map(|_| (state, path))
+}
+
+pub fn item_get<K: Kernel>(d: &Daemon<K>, path: &str) -> Result<String, ItemError> {
+    let state = dump(d);
+    let names: Vec<String> = d.ctx.ports.iter().map(|p| p.ifname.clone()).collect();
+    let (node, rest) = resolve(&state, &names, path).ok_or(ItemError::NoPath)?;
+    let v = leaf(node, rest).ok_or(ItemError::NoPath)?;
+    Ok(match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        _ => return Err(ItemError::Failed(22)),
+    })
+}
+
+/// A C `long` parse of the whole string, within `int` range.
+fn parse_int(s: &str) -> Option<i32> {
+    s.parse::<i64>().ok().and_then(|v| i32::try_from(v).ok())
+}
+
+pub fn item_set<K: Kernel>(d: &mut Daemon<K>, path: &str, value: &str) -> Result<(), ItemError> {
+    let state = dump(d);
+    let names: Vec<String> = d.ctx.ports.iter().map(|p| p.ifname.clone()).collect();
+    let (_, rest) = resolve(&state, &names, path).ok_or(ItemError::NoPath)?;
+    match rest {
+        "setup.debug_level" => {
+            let level = parse_int(value).ok_or(ItemError::Failed(22))?;
+            if level < 0 {
+                return Err(ItemError::Failed(22));
+            }
+            log::set_debug_level(level as u32);
+            Ok(())
+        }
+        p if p.starts_with("runner.") => match d.runner.item_set(&mut d.ctx, p, value) {
+            Err(ItemSetError::NoPath) => Err(ItemError::ReadOnly),
+            r => r.map_err(ItemError::from),
+        },
+        _ => Err(ItemError::ReadOnly),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_paths_allow_quotes_and_prefixes() {
+        assert_eq!(
+            split_port_path("ports.eth1.link.up"),
+            Some(("eth1", "link.up"))
+        );
+        assert_eq!(
+            split_port_path("ports.\"eth1.100\".link.up"),
+            Some(("eth1.100", "link.up"))
+        );
+        assert_eq!(split_port_path("setup.pid"), None);
+        let state = json!({
+            "ports": {"eth1": {"link": {"up": true}}, "eth2": {"link": {"up": false}}},
+            "setup": {"pid": 7}
+        });
+        let names = vec!["eth2".to_string(), "eth1".to_string()];
+        let (node, rest) = resolve(&state, &names, "ports.eth.link.up").unwrap();
+        assert_eq!(
+            leaf(node, rest),
+            Some(&json!(false)),
+            "first port starting with eth"
+        );
+        let (node, rest) = resolve(&state, &names, "ports.eth1.setup.pid").unwrap();
+        assert_eq!(leaf(node, rest), Some(&json!(7)));
+        assert!(
+            resolve(&state, &names, "ports.eth1.link").is_none(),
+            "only leaves"
+        );
+        assert!(resolve(&state, &names, "nope").is_none());
+    }
+
+    #[test]
+    fn int_parsing_is_whole_string_within_int() {
+        assert_eq!(parse_int("12"), Some(12));
+        assert_eq!(parse_int("12x"), None);
+        assert_eq!(parse_int("4294967296"), None);
+    }
+}

@@ -1,0 +1,211 @@
+//! What teamdctl gets from libteamdctl: transport selection, the reply cache
+//! filled at connect time (ConfigDump, ConfigDumpActual, StateDump), and the
+//! library's stderr log lines (`libteamdctl: <function>: <text>`), which
+//! scripts see and which we therefore reproduce.
+
+use nix::errno::Errno;
+use teamd_ctl_proto::client::{ClientError, UsockClient};
+use teamd_ctl_proto::usock::ReplyError;
+use teamd_ctl_proto::Method;
+
+/// syslog priorities libteamdctl compares against.
+const LOG_ERR: i32 = 3;
+const LOG_INFO: i32 = 6;
+const LOG_DEBUG: i32 = 7;
+
+/// A transport the user may force. Only usock exists in this build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cli {
+    Usock,
+}
+
+impl Cli {
+    fn name(self) -> &'static str {
+        match self {
+            Cli::Usock => "usock",
+        }
+    }
+}
+
+/// libteamdctl's stderr logger with its priority threshold.
+struct Log {
+    priority: i32,
+}
+
+impl Log {
+    /// Default LOG_ERR, overridden by `TEAMDCTL_LOG` as libteamdctl parses it.
+    fn from_env() -> Log {
+        let priority = std::env::var("TEAMDCTL_LOG").map_or(LOG_ERR, |v| parse_priority(&v));
+        Log { priority }
+    }
+
+    fn err(&self, function: &str, text: &str) {
+        if self.priority >= LOG_ERR {
+            eprintln!("libteamdctl: {function}: {text}");
+        }
+    }
+}
+
+/// `strtol` with the whole (or whitespace-terminated) string a number, else a
+/// name prefix `err`/`info`/`debug`, else 0 — as libteamdctl's `log_priority`.
+fn parse_priority(s: &str) -> i32 {
+    let trimmed = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let (sign, digits) = match trimmed.as_bytes().first() {
+        Some(b'-') => (-1i64, &trimmed[1..]),
+        Some(b'+') => (1, &trimmed[1..]),
+        _ => (1, trimmed),
+    };
+    let n_digits = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let after = if n_digits == 0 {
+        s
+    } else {
+        &digits[n_digits..]
+    };
+    if after.is_empty() || after.starts_with(|c: char| c.is_ascii_whitespace()) {
+        let value = digits[..n_digits]
+            .bytes()
+            .fold(0i64, |acc, d| {
+                acc.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+            })
+            .saturating_mul(sign);
+        // strtol's long, then the implicit conversion to int
+        return value as i32;
+    }
+    if s.starts_with("err") {
+        LOG_ERR
+    } else if s.starts_with("info") {
+        LOG_INFO
+    } else if s.starts_with("debug") {
+        LOG_DEBUG
+    } else {
+        0
+    }
+}
+
+/// A connected session with the three cached dumps.
+pub struct Teamdctl {
+    log: Log,
+    client: UsockClient,
+    pub config: String,
+    pub config_actual: String,
+    pub state: String,
+}
+
+impl Teamdctl {
+    /// `teamdctl_connect`: try each transport (or only the forced one), then
+    /// fill the cache. Errors are logged as libteamdctl logs them; the returned
+    /// errno is what teamdctl prints in `teamdctl_connect failed (...)`.
+    pub fn connect(team: &str, forced: Option<Cli>) -> Result<Teamdctl, Errno> {
+        let mut log = Log::from_env();
+        let mut connected = None;
+        for cli in [Cli::Usock] {
+            if forced.is_some_and(|f| f != cli) {
+                continue;
+            }
+            // while probing, libteamdctl silences the transports' errors
+            let orig = log.priority;
+            if forced.is_none() && orig < LOG_DEBUG {
+                log.priority = 0;
+            }
+            let result = init_usock(&log, team);
+            log.priority = orig;
+            match result {
+                Ok(client) => {
+                    connected = Some(client);
+                    break;
+                }
+                Err(e) if forced.is_some() => {
+                    log.err(
+                        "teamdctl_connect",
+                        &format!("Failed to connect using CLI \"{}\".", cli.name()),
+                    );
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
+        }
+        let Some(client) = connected else {
+            log.err("teamdctl_connect", "Failed to connect using all CLIs.");
+            return Err(Errno::EINVAL);
+        };
+        let mut tdc = Teamdctl {
+            log,
+            client,
+            config: String::new(),
+            config_actual: String::new(),
+            state: String::new(),
+        };
+        tdc.config = tdc.call(Method::ConfigDump, &[])?;
+        tdc.config_actual = tdc.call(Method::ConfigDumpActual, &[])?;
+        tdc.state = tdc.call(Method::StateDump, &[])?;
+        Ok(tdc)
+    }
+
+    /// One method call; failures are logged like libteamdctl's usock client.
+    pub fn call(&mut self, method: Method, args: &[&str]) -> Result<String, Errno> {
+        self.client.call(method, args).map_err(|e| {
+            log_call_error(&self.log, &e);
+            e.errno()
+        })
+    }
+}
+
+fn init_usock(log: &Log, team: &str) -> Result<UsockClient, Errno> {
+    UsockClient::connect(team).map_err(|e| {
+        let text = match &e {
+            ClientError::Connect { path, .. } => {
+                format!("usock: Failed to connect socket ({}).", path.display())
+            }
+            _ => "usock: Failed to create socket.".to_string(),
+        };
+        log.err("cli_usock_init", &text);
+        e.errno()
+    })
+}
+
+fn log_call_error(log: &Log, e: &ClientError) {
+    const FN: &str = "cli_usock_process_msg";
+    // libteamdctl's texts, including the doubled newline of the first two
+    let incomplete = "usock: Incomplete message.\n";
+    match e {
+        ClientError::Remote { code, message } => {
+            log.err(FN, &format!("usock: Error message received: \"{code}\""));
+            log.err(FN, &format!("usock: Error message content: \"{message}\""));
+        }
+        ClientError::Decode(ReplyError::UnsupportedType { .. }) => {
+            log.err(FN, "usock: Unsupported message type.\n");
+        }
+        ClientError::Decode(ReplyError::MissingErrorMessage { code }) => {
+            log.err(FN, &format!("usock: Error message received: \"{code}\""));
+            log.err(FN, incomplete);
+        }
+        ClientError::Decode(ReplyError::Empty | ReplyError::MissingErrorCode) => {
+            log.err(FN, incomplete);
+        }
+        // libteamdctl would pass the bytes through; we cannot, so say why
+        ClientError::Decode(other @ ReplyError::InvalidUtf8 { .. }) => {
+            log.err(FN, &format!("usock: {other}"));
+        }
+        // send/wait/receive failures are silent there (timeouts are debug)
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_priority_parsing() {
+        assert_eq!(parse_priority("7"), 7);
+        assert_eq!(parse_priority(" 5 "), 5);
+        assert_eq!(parse_priority("-1"), -1);
+        assert_eq!(parse_priority(""), 0);
+        assert_eq!(parse_priority("err"), LOG_ERR);
+        assert_eq!(parse_priority("errors"), LOG_ERR);
+        assert_eq!(parse_priority("info"), LOG_INFO);
+        assert_eq!(parse_priority("debug"), LOG_DEBUG);
+        assert_eq!(parse_priority("5x"), 0);
+        assert_eq!(parse_priority("loud"), 0);
+    }
+}

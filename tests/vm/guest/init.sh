@@ -1,0 +1,43 @@
+#!/bin/bash
+# rteam stage-2 init: PID 1 in the guest (no systemd). Sets up a minimal system, loads the
+# kernel modules tests need, runs /opt/rteam/job/script.sh, stores its exit status in
+# /results/status (the host treats a missing file as failure) and powers off.
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+# Our binaries are deliberately not on PATH: scripts call /opt/rteam/bin/X explicitly and the
+# C libteam tools (the oracle) by bare name.
+export RTEAM_BIN=/opt/rteam/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# bash process substitution and scripts expect the usual /dev links
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+echo 1 > /proc/sys/kernel/sysrq
+hostname rteam-vm
+ip link set lo up
+mkdir -p /var/run/teamd
+
+echo "rteam-guest: stage 2 (uptime $(cut -d' ' -f1 /proc/uptime) s)"
+modprobe -a team team_mode_activebackup team_mode_broadcast team_mode_loadbalance \
+    team_mode_random team_mode_roundrobin veth || echo "rteam-guest: modprobe failed"
+# max_bonds=0: loading bonding must not create a stray bond0.
+modprobe bonding max_bonds=0 || echo "rteam-guest: modprobe bonding failed"
+
+echo "rteam-guest: running script (uptime $(cut -d' ' -f1 /proc/uptime) s)"
+cd /tmp || exit 1
+bash /opt/rteam/job/script.sh </dev/null 2>&1 | tee /results/output.log
+status=${PIPESTATUS[0]}
+echo "$status" > /results/status
+echo "rteam-guest: script exited $status (uptime $(cut -d' ' -f1 /proc/uptime) s)"
+sync
+echo o > /proc/sysrq-trigger
+sleep 30

@@ -1,0 +1,120 @@
+//! `cargo xtask`: rteam's developer entry points.
+//!
+//! Kernel-side tests need the team driver, which the host kernel lacks, so they run in a
+//! qemu (TCG) guest booting Debian's kernel; see `tests/vm/README.md`.
+
+mod checks;
+mod guest;
+mod qemu;
+mod util;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "rteam developer tasks"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// fmt + clippy + unit tests, then every VM scenario except the demo.
+    Test {
+        /// Skip the VM scenarios.
+        #[arg(long)]
+        no_vm: bool,
+        /// Run only this VM scenario (and skip fmt/clippy/test).
+        #[arg(long, value_name = "NAME")]
+        only: Option<String>,
+        #[command(flatten)]
+        vm: VmOpts,
+    },
+    /// Boot the VM and run tests/vm/scenarios/demo.sh.
+    Demo {
+        #[command(flatten)]
+        vm: VmOpts,
+    },
+    /// Boot the VM and run one scenario or script; exits with the script's status.
+    Vm {
+        /// Name of a script in tests/vm/scenarios/ (without .sh).
+        #[arg(long, conflicts_with = "script", required_unless_present = "script")]
+        scenario: Option<String>,
+        /// Any shell script on the host.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        #[command(flatten)]
+        vm: VmOpts,
+    },
+    /// Performance benchmarks (not yet implemented).
+    Bench,
+}
+
+#[derive(Args, Clone, Copy)]
+struct VmOpts {
+    /// Keep the run's log directory even if the run passes.
+    #[arg(long)]
+    keep: bool,
+    /// Kill the guest after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout: u64,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.cmd {
+        Cmd::Test { no_vm, only, vm } => checks::test_all(no_vm, only.as_deref(), vm.into()),
+        Cmd::Demo { vm } => run_one(&util::scenario_path("demo")?, vm),
+        Cmd::Vm {
+            scenario,
+            script,
+            vm,
+        } => {
+            let path = match (scenario, script) {
+                (Some(name), _) => util::scenario_path(&name)?,
+                (None, Some(path)) => path,
+                (None, None) => anyhow::bail!("give --scenario or --script"),
+            };
+            anyhow::ensure!(path.is_file(), "no such script: {}", path.display());
+            run_one(&path, vm)
+        }
+        Cmd::Bench => {
+            eprintln!("not yet implemented: see issue 8");
+            Ok(2)
+        }
+    }
+}
+
+/// Build everything, boot once, print output live; the exit code is the script's.
+fn run_one(script: &std::path::Path, opts: VmOpts) -> Result<u8> {
+    let image = guest::prepare()?;
+    let bins = guest::build_and_stage_bins()?;
+    let outcome = qemu::run_script(&image, &bins, script, opts.into(), true)?;
+    Ok(outcome.exit_code())
+}
+
+impl From<VmOpts> for qemu::RunOpts {
+    fn from(o: VmOpts) -> Self {
+        qemu::RunOpts {
+            keep: o.keep,
+            timeout: std::time::Duration::from_secs(o.timeout),
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Booting the guest on one script, with a time limit, and collecting its result.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+use crate::guest::Image;
+use crate::util;
+
+/// The line stage 2 prints just before it starts the script.
+const SCRIPT_START_MARKER: &str = "rteam-guest: running script";
+
+#[derive(Clone, Copy)]
+pub struct RunOpts {
+    pub keep: bool,
+    pub timeout: Duration,
+}
+
+/// How a guest run ended.
+pub enum Outcome {
+    /// The script ran and exited with this status.
+    Exited(i32),
+    /// The guest stopped without writing /results/status.
+    NoStatus,
+    /// The guest was killed at the time limit (seconds).
+    TimedOut(u64),
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        matches!(self, Outcome::Exited(0))
+    }
+
+    /// Our process exit code: the script's status, or 1 if it never produced one.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Outcome::Exited(s) => u8::try_from(*s).unwrap_or(1),
+            _ => 1,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Exited(s) => format!("exit {s}"),
+            Outcome::NoStatus => "guest stopped without a status".into(),
+            Outcome::TimedOut(secs) => format!("timed out after {secs} s, guest killed"),
+        }
+    }
+}
+
+/// Boot the guest on `script`. With `live`, console output is echoed as it arrives;
+/// otherwise the console tail is printed only if the run fails.
+pub fn run_script(
+    image: &Image,
+    bins: &Path,
+    script: &Path,
+    opts: RunOpts,
+    live: bool,
+) -> Result<Outcome> {
+    let name = script
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script".into());
+    let run_dir = new_run_dir(&name)?;
+    let results = run_dir.join("results");
+    let job = run_dir.join("job");
+    fs::create_dir_all(&results)?;
+    fs::create_dir_all(&job)?;
+    fs::copy(script, job.join("script.sh"))
+        .with_context(|| format!("cannot read {}", script.display()))?;
+    let console_path = run_dir.join("console.log");
+    let tests = util::workspace_root().join("tests/vm");
+
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args([
+        "-accel",
+        "tcg,thread=multi",
+        "-cpu",
+        "max",
+        "-smp",
+        "2",
+        "-m",
+        "2048",
+    ])
+    // No devices, no network: the guest reaches nothing but its shares.
+    .args(["-nodefaults", "-display", "none", "-monitor", "none"])
+    .args(["-serial", "stdio", "-net", "none", "-no-reboot"])
+    .arg("-kernel")
+    .arg(&image.kernel)
+    .arg("-initrd")
+    .arg(&image.initrd)
+    // panic=-1 + -no-reboot: a guest panic ends qemu instead of hanging.
+    .args(["-append", "console=ttyS0 quiet panic=-1 rdinit=/init"]);
+    for (tag, path, readonly) in [
+        ("rootfs", image.rootfs.as_path(), true),
+        ("bin", bins, true),
+        ("tests", tests.as_path(), true),
+        ("job", job.as_path(), true),
+        ("results", results.as_path(), false),
+    ] {
+        let mut spec = format!(
+            "local,path={},mount_tag={tag},security_model=passthrough,id={tag}",
+            path.display()
+        );
+        if readonly {
+            spec.push_str(",readonly=on");
+        }
+        cmd.arg("-virtfs").arg(spec);
+    }
+    // stdin from /dev/null: qemu then leaves the user's terminal settings alone.
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+
+    let started = Instant::now();
+    let mut child = cmd.spawn().context("cannot start qemu-system-x86_64")?;
+    let script_started: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let mut log = fs::File::create(&console_path)?;
+    let stdout = child.stdout.take().context("qemu stdout")?;
+    let stderr = child.stderr.take().context("qemu stderr")?;
+    let marker = Arc::clone(&script_started);
+    // The console is read on a thread so the main thread can enforce the time limit.
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).split(b'\n').map_while(|l| l.ok()) {
+            let line = String::from_utf8_lossy(&line);
+            let line = line.trim_end_matches('\r');
+            if line.contains(SCRIPT_START_MARKER) {
+                if let Ok(mut m) = marker.lock() {
+                    *m = Some(Instant::now());
+                }
+            }
+            let _ = writeln!(log, "{line}");
+            if live {
+                println!("{line}");
+            }
+        }
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
+
+    let deadline = started + opts.timeout;
+    let timed_out = loop {
+        if child.try_wait()?.is_some() {
+            break false;
+        }
+        if Instant::now() >= deadline {
+            // Our own child, killed by its handle.
+            let _ = child.kill();
+            let _ = child.wait();
+            break true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = reader.join();
+    let qemu_stderr = err_reader.join().unwrap_or_default();
+
+    let outcome = if timed_out {
+        Outcome::TimedOut(opts.timeout.as_secs())
+    } else {
+        match fs::read_to_string(results.join("status")) {
+            Ok(s) => s
+                .trim()
+                .parse()
+                .map(Outcome::Exited)
+                .unwrap_or(Outcome::NoStatus),
+            Err(_) => Outcome::NoStatus,
+        }
+    };
+    let total = started.elapsed().as_secs_f64();
+    let boot = script_started
+        .lock()
+        .ok()
+        .and_then(|m| *m)
+        .map(|t| format!("{:.1} s", (t - started).as_secs_f64()))
+        .unwrap_or_else(|| "-".into());
+    eprintln!(
+        "xtask: {name}: {} (boot to script {boot}, total {total:.1} s)",
+        outcome.describe()
+    );
+
+    if !outcome.passed() {
+        if !qemu_stderr.trim().is_empty() {
+            eprintln!("--- qemu stderr ---\n{}", qemu_stderr.trim_end());
+        }
+        // The console holds the script's output too (stage 2 tees it there).
+        if !live || timed_out {
+            print_tail(&console_path, 60);
+        }
+    }
+    if opts.keep || !outcome.passed() {
+        eprintln!("xtask: logs kept in {}", run_dir.display());
+    } else {
+        util::remove_dir(&run_dir)?;
+    }
+    Ok(outcome)
+}
+
+/// A fresh `target/vm-runs/NAME-TIME-PID` directory.
+fn new_run_dir(name: &str) -> Result<PathBuf> {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let dir = util::workspace_root()
+        .join("target/vm-runs")
+        .join(format!("{name}-{secs}-{}", std::process::id()));
+    util::remove_dir(&dir)?;
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Print the last `lines` lines of the console log.
+fn print_tail(path: &Path, lines: usize) {
+    let Ok(text) = fs::read_to_string(path) else {
+        return;
+    };
+    let all: Vec<&str> = text.lines().collect();
+    eprintln!("--- console (last {lines} lines) ---");
+    for line in &all[all.len().saturating_sub(lines)..] {
+        eprintln!("{line}");
+    }
+}
