@@ -1,29 +1,41 @@
 #!/bin/bash
-# `cargo xtask demo`: an activebackup team over two veth ports, failing over by hand.
+# `cargo xtask demo`: rteam on the real kernel team driver.
 #
 #   guest netns                        netns "peer"
 #   team0 192.0.2.1/24 ── a0 ═══ b0 ──┐
 #                      └─ a1 ═══ b1 ──┴ br0 192.0.2.2/24
 #
-# Mode and active port are set with C teamnl (no teamd: we play the runner ourselves).
+# Part 1 drives the driver directly with rteam's teamnl (mode switches, options).
+# Part 2 lets rteam's teamd run an activebackup team that fails over by itself.
 set -euo pipefail
 source /opt/rteam/tests/guest/lib.sh
 
+R=/opt/rteam/bin
 step() { printf '\n==> %s\n' "$*"; }
 run() {
     echo "\$ $*"
     "$@"
 }
-ifindex() { cat "/sys/class/net/$1/ifindex"; }
 
-step "Create team0 with the kernel team driver and pick activebackup mode"
+step "Part 1: team0 from the kernel driver, driven with rteam's teamnl"
 run ip link add team0 type team
-# The mode must be set while the team has no ports.
-run teamnl team0 setoption mode activebackup
-
-step "Two veth pairs; the far ends go to namespace 'peer', joined by a bridge"
+run $R/teamnl team0 getoption mode
+for mode in roundrobin broadcast random loadbalance activebackup; do
+    # the kernel accepts a mode change only while the team has no ports
+    run $R/teamnl team0 setoption mode "$mode"
+    run $R/teamnl team0 getoption mode
+done
 mk_veth_pair a0 b0
 mk_veth_pair a1 b1
+run ip link set a0 master team0
+run ip link set a1 master team0
+run $R/teamnl team0 ports
+run $R/teamnl team0 options
+run $R/teamnl team0 setoption activeport "$(cat /sys/class/net/a1/ifindex)"
+run $R/teamnl -p a1 team0 getoption enabled
+run ip link del team0
+
+step "Part 2: rteam's teamd runs an activebackup team; the peer namespace answers pings"
 mk_netns peer
 veth_to_ns b0 peer
 veth_to_ns b1 peer
@@ -32,41 +44,39 @@ ip -n peer link set b0 master br0
 ip -n peer link set b1 master br0
 ip -n peer addr add 192.0.2.2/24 dev br0
 ip -n peer link set br0 up
-
-step "Enslave a0 and a1 (a port must be down when it is added)"
-# Frames reach team0 only if addressed to the port's own MAC, so every port takes team0's
-# MAC, as C teamd's activebackup runner does by default (hwaddr_policy "same_all").
-team_mac=$(cat /sys/class/net/team0/address)
-for port in a0 a1; do
-    run ip link set "$port" down
-    run ip link set "$port" address "$team_mac"
-    run ip link set "$port" master team0
-done
+ip link set a0 down
+ip link set a1 down
+cat >/tmp/team0.conf <<'CONF'
+{
+    "device": "team0",
+    "runner": { "name": "activebackup" },
+    "link_watch": { "name": "ethtool" },
+    "ports": { "a0": { "prio": 10 }, "a1": { "prio": 0 } }
+}
+CONF
+run cat /tmp/team0.conf
+run $R/teamd -d -f /tmp/team0.conf
+wait_for -t 30 test -S /var/run/teamd/team0.sock
 run ip addr add 192.0.2.1/24 dev team0
 run ip link set team0 up
-ip link set a0 up
-ip link set a1 up
-
-step "Make a0 the active port"
-run teamnl team0 setoption activeport "$(ifindex a0)"
-run teamnl team0 options
-run teamnl team0 ports
-if [ -x /opt/rteam/bin/teamnl ] && [ -n "$(/opt/rteam/bin/teamnl team0 options 2>/dev/null)" ]; then
-    step "The same options through rteam's teamnl"
-    run /opt/rteam/bin/teamnl team0 options
-fi
-
-step "Ping the peer through a0"
+wait_for -t 30 sh -c "$R/teamdctl team0 state item get runner.active_port | grep -qx a0"
+run $R/teamdctl team0 state
 run ping -c 3 -i 0.2 -W 2 192.0.2.2 || fail "no reply through a0"
 
-step "The link behind a0 fails: take its peer b0 down"
+step "The link behind a0 fails: its peer b0 goes down; teamd moves to a1 by itself"
 run ip -n peer link set b0 down
-wait_for sh -c "ip link show a0 | grep -q NO-CARRIER"
-run teamnl team0 ports
-
-step "Fail over by hand: make a1 the active port"
-run teamnl team0 setoption activeport "$(ifindex a1)"
-run teamnl team0 getoption activeport
+wait_for -t 30 sh -c "$R/teamdctl team0 state item get runner.active_port | grep -qx a1"
+run $R/teamdctl team0 state
 run ping -c 3 -i 0.2 -W 2 192.0.2.2 || fail "no reply through a1 after failover"
 
-step "Done: team0 kept talking to 192.0.2.2 after losing a0"
+step "b0 comes back: a0 has the higher prio, so teamd makes it active again"
+run ip -n peer link set b0 up
+wait_for -t 30 sh -c "$R/teamdctl team0 state item get runner.active_port | grep -qx a0"
+run $R/teamdctl team0 state item get runner.active_port
+run ping -c 3 -i 0.2 -W 2 192.0.2.2 || fail "no reply through a0 after it came back"
+
+step "Stop teamd: it releases the ports and deletes team0"
+run $R/teamd -k -t team0
+wait_for -t 30 sh -c "! ip link show team0 2>/dev/null"
+run ip -o link show type team
+step "Done: team0 failed over and back on the real driver, run by rteam"
