@@ -137,10 +137,7 @@ pub fn parse(argv: &[String]) -> Result<Args, ()> {
             'N' => args.no_quit_destroy = true,
             't' => args.team_dev = Some(value),
             'n' => args.no_ports = true,
-            'D' => {
-                eprintln!("D-Bus support is not compiled-in");
-                return Err(());
-            }
+            'D' => args.dbus = true,
             'Z' => {
                 eprintln!("ZeroMQ support is not compiled-in");
                 return Err(());

@@ -62,9 +62,10 @@ pub fn bool_of(v: Option<&Value>) -> Option<bool> {
 }
 
 impl Config {
-    /// Wraps a parsed document; its root must be an object.
+    /// Wraps a parsed document. jansson accepts an object or an array root;
+    /// an array loads fine and only fails when teamd first writes into it.
     pub fn new(doc: Value) -> Result<Self, ConfigError> {
-        if !doc.is_object() {
+        if !doc.is_object() && !doc.is_array() {
             return Err(ConfigError("config root must be a JSON object".to_string()));
         }
         Ok(Self { doc })
@@ -91,8 +92,32 @@ impl Config {
         bool_of(self.get(path))
     }
 
+    /// Sets `path` with C teamd's setter rules: missing objects are created,
+    /// but a non-object on the way or an existing value of another JSON type
+    /// is refused (C logs "Wrong path format" and fails).
+    pub fn try_set(&mut self, path: &[&str], value: Value) -> Result<(), ConfigError> {
+        let wrong = || ConfigError("Failed to get value from config: Wrong path format".into());
+        let (last, parents) = path.split_last().ok_or_else(wrong)?;
+        let mut node = &mut self.doc;
+        for key in parents {
+            node = node
+                .as_object_mut()
+                .ok_or_else(wrong)?
+                .entry(key.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+        }
+        let map = node.as_object_mut().ok_or_else(wrong)?;
+        if let Some(old) = map.get(*last) {
+            if std::mem::discriminant(old) != std::mem::discriminant(&value) {
+                return Err(wrong());
+            }
+        }
+        map.insert(last.to_string(), value);
+        Ok(())
+    }
+
     /// Sets `path` to `value`, creating intermediate objects (and replacing
-    /// non-object intermediates), as teamd's config setters do.
+    /// non-object intermediates); for defaults whose path cannot clash.
     pub fn set(&mut self, path: &[&str], value: Value) {
         let Some((last, parents)) = path.split_last() else {
             return;
@@ -157,20 +182,94 @@ pub struct TeamSettings {
     pub mcast_rejoin: Burst,
 }
 
-/// Parses `aa:bb:..` as C teamd does: hex bytes separated by `:`, spaces allowed before a `:`.
-pub fn parse_hwaddr(s: &str) -> Option<Vec<u8>> {
-    s.split(':')
-        .map(|b| {
-            let b = b.trim_end_matches(' ');
-            if b.is_empty() || b.len() > 2 {
-                return None;
-            }
-            u8::from_str_radix(b, 16).ok()
-        })
-        .collect()
+/// C's `isspace()` in the "C" locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-fn burst(cfg: &Config, key: &str) -> Result<Burst, ConfigError> {
+/// One `strtoul(s, &end, 16)`: the value (`None` when it would not fit a
+/// `u64` or is negative and non-zero) and the bytes consumed. No digits
+/// consumes nothing and yields 0, as strtoul does.
+fn strtoul16(s: &[u8]) -> (Option<u64>, usize) {
+    let mut i = s.iter().take_while(|b| is_c_space(**b)).count();
+    let negative = match s.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    // "0x" is a prefix only when a hex digit follows it
+    if s.get(i) == Some(&b'0')
+        && matches!(s.get(i + 1), Some(b'x' | b'X'))
+        && s.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    {
+        i += 2;
+    }
+    let digits = s[i..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return (Some(0), 0);
+    }
+    let mut value: Option<u64> = Some(0);
+    for b in &s[i..i + digits] {
+        let d = (*b as char).to_digit(16).unwrap_or(0) as u64;
+        value = value
+            .and_then(|v| v.checked_mul(16))
+            .and_then(|v| v.checked_add(d));
+    }
+    // a negated non-zero value wraps around to something far above 0xff
+    let value = value.filter(|v| !negative || *v == 0);
+    (value, i + digits)
+}
+
+/// Parses a hardware address as C teamd does: `strtoul(.., 16)` per byte
+/// (so leading blanks, a sign, `0x` and empty bytes pass), blanks allowed
+/// before each `:`; the length is checked later against the device's.
+pub fn parse_hwaddr(s: &str) -> Option<Vec<u8>> {
+    let mut rest = s.as_bytes();
+    let mut out = Vec::new();
+    loop {
+        let (value, used) = strtoul16(rest);
+        out.push(u8::try_from(value?).ok()?);
+        rest = &rest[used..];
+        let blanks = rest.iter().take_while(|b| is_c_space(**b)).count();
+        rest = &rest[blanks..];
+        match rest.first() {
+            Some(b':') => rest = &rest[1..],
+            None => return Some(out),
+            Some(_) => return None,
+        }
+    }
+}
+
+/// `hwaddr`, parsed; C reports a bad one from the hardware-address step.
+pub fn hwaddr_setting(cfg: &Config) -> Result<Option<Vec<u8>>, ConfigError> {
+    match cfg.string(&["hwaddr"]) {
+        Some(s) => parse_hwaddr(s)
+            .map(Some)
+            .ok_or_else(|| ConfigError("Failed to parse hardware address.".into())),
+        None => Ok(None),
+    }
+}
+
+/// `link_watch_policy`; the two-line complaint is libteam 1.32's.
+pub fn link_watch_policy_setting(cfg: &Config) -> Result<LinkWatchPolicy, ConfigError> {
+    match cfg.string(&["link_watch_policy"]) {
+        None | Some("any") => Ok(LinkWatchPolicy::Any),
+        Some("all") => Ok(LinkWatchPolicy::All),
+        Some(other) => Err(ConfigError(format!(
+            "Unrecognized value for link_watch_policy.\n\
+             Only \"any\" or \"all\" are allowed but \"{other}\" found in config."
+        ))),
+    }
+}
+
+/// `notify_peers` / `mcast_rejoin`; negative values are refused.
+pub fn burst(cfg: &Config, key: &str) -> Result<Burst, ConfigError> {
     let mut b = Burst::default();
     for (field, slot) in [("count", &mut b.count), ("interval", &mut b.interval)] {
         if let Some(v) = cfg.int(&[key, field]) {
@@ -185,28 +284,15 @@ fn burst(cfg: &Config, key: &str) -> Result<Burst, ConfigError> {
     Ok(b)
 }
 
+// start-up reads these step by step (`run::prepare`), as C's messages
+// depend on the step; tests want them in one go
+#[cfg(test)]
 impl TeamSettings {
     pub fn from_config(cfg: &Config) -> Result<Self, ConfigError> {
-        let hwaddr = match cfg.string(&["hwaddr"]) {
-            Some(s) => Some(
-                parse_hwaddr(s)
-                    .ok_or_else(|| ConfigError("Failed to parse hardware address.".into()))?,
-            ),
-            None => None,
-        };
-        let link_watch_policy = match cfg.string(&["link_watch_policy"]) {
-            None | Some("any") => LinkWatchPolicy::Any,
-            Some("all") => LinkWatchPolicy::All,
-            Some(other) => {
-                return Err(ConfigError(format!(
-                    "link_watch_policy \"{other}\" is not valid: use \"any\" or \"all\"."
-                )))
-            }
-        };
         Ok(Self {
-            hwaddr,
+            hwaddr: hwaddr_setting(cfg)?,
             debug_level: cfg.int(&["debug_level"]).unwrap_or(0),
-            link_watch_policy,
+            link_watch_policy: link_watch_policy_setting(cfg)?,
             notify_peers: burst(cfg, "notify_peers")?,
             mcast_rejoin: burst(cfg, "mcast_rejoin")?,
         })
@@ -250,7 +336,42 @@ mod tests {
         assert_eq!(c.string(&["a", "n"]), None);
         assert_eq!(c.boolean(&["a", "b"]), Some(true));
         assert_eq!(c.int(&["a", "missing"]), None);
-        assert!(Config::new(json!([1])).is_err());
+        // an array root loads (as in jansson) and reads as empty
+        let c = Config::new(json!([1])).unwrap();
+        assert_eq!(c.int(&["debug_level"]), None);
+        assert!(Config::new(json!("x")).is_err());
+    }
+
+    #[test]
+    fn try_set_refuses_what_c_refuses() {
+        let mut c = Config::new(json!({"device": 5, "runner": "x", "a": {}})).unwrap();
+        assert!(c.try_set(&["device"], json!("team0")).is_err());
+        assert!(c.try_set(&["runner", "name"], json!("roundrobin")).is_err());
+        c.try_set(&["a", "b", "c"], json!("v")).unwrap();
+        assert_eq!(c.string(&["a", "b", "c"]), Some("v"));
+        c.try_set(&["a", "b", "c"], json!("w")).unwrap();
+        assert_eq!(c.string(&["a", "b", "c"]), Some("w"));
+        let mut c = Config::new(json!([])).unwrap();
+        assert_eq!(
+            c.try_set(&["device"], json!("team0")).unwrap_err().0,
+            "Failed to get value from config: Wrong path format"
+        );
+    }
+
+    #[test]
+    fn hwaddr_parses_like_strtoul() {
+        let mac = Some(vec![2, 0, 0, 0x11, 0x22, 0x33]);
+        assert_eq!(parse_hwaddr("02:00:00:11:22:33"), mac);
+        assert_eq!(parse_hwaddr(" 0x2:+0: 0:011:22 :33"), mac);
+        assert_eq!(parse_hwaddr("2::0:11:22:33"), mac);
+        assert_eq!(parse_hwaddr(""), Some(vec![0]));
+        assert_eq!(parse_hwaddr("-0:1"), Some(vec![0, 1]));
+        assert_eq!(parse_hwaddr("0x:1"), None);
+        // an empty byte is a 0, as strtoul reads it
+        assert_eq!(parse_hwaddr("00:11:"), Some(vec![0, 0x11, 0]));
+        for bad in ["-1:00", "100:00", "00-11", "00:11 x", "fffffffffffffffff1"] {
+            assert_eq!(parse_hwaddr(bad), None, "{bad}");
+        }
     }
 
     #[test]

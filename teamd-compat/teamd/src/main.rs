@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod core;
 mod ctl;
+mod dbus;
 mod kernel;
 mod linkwatch;
 mod log;
@@ -41,6 +42,22 @@ fn fail_init(lines: &[String], errno: i32, ready: &mut Ready) -> ExitCode {
     ready.send(errno);
     log::err(&format!("Failed: {}", strerror(errno)));
     ExitCode::from(1)
+}
+
+/// Where the (daemon's) log goes: `-l`, else `TEAM_LOG_OUTPUT`, else syslog
+/// when daemonized; `None` keeps stderr.
+fn log_output(args: &cli::Args) -> Option<log::Output> {
+    let output = args
+        .log_output
+        .clone()
+        .or_else(|| std::env::var("TEAM_LOG_OUTPUT").ok());
+    match output.as_deref() {
+        Some("stdout") => Some(log::Output::Stdout),
+        Some("stderr") => Some(log::Output::Stderr),
+        Some("syslog") => Some(log::Output::Syslog),
+        _ if args.daemonize => Some(log::Output::Syslog),
+        _ => None,
+    }
 }
 
 fn load_config(args: &cli::Args) -> Result<Config, ()> {
@@ -107,27 +124,40 @@ fn main() -> ExitCode {
         log::err("Failed to load config.");
         return ExitCode::from(1);
     };
-    if let Some(level) = config.int(&["debug_level"]) {
+    let config_debug = config.int(&["debug_level"]);
+    if let Some(level) = config_debug {
         if level > args.debug as i32 {
             log::set_debug_level(level as u32);
         }
     }
-    let device = match (&args.team_dev, config.string(&["device"])) {
-        (Some(t), _) => t.clone(),
-        (None, Some(d)) => d.to_string(),
-        (None, None) if args.cmd == Cmd::Run => generate_devname(),
-        (None, None) => {
-            log::err("Team device name not specified.");
+    // -t wins without reading `device`; a name from -t or generated is
+    // written into the config, where C refuses a non-object root or a
+    // non-string `device`
+    let (device, write_back) = match &args.team_dev {
+        Some(t) => (t.clone(), true),
+        None => match config.string(&["device"]) {
+            Some(d) => (d.to_string(), false),
+            None if args.cmd == Cmd::Run => (generate_devname(), true),
+            None => {
+                log::err("Team device name not specified.");
+                return ExitCode::from(1);
+            }
+        },
+    };
+    if write_back {
+        if let Err(e) = config.try_set(&["device"], json!(device)) {
+            log::err(&e.0);
+            log::err("Failed to set team device name in config.");
+            return ExitCode::from(1);
+        }
+    }
+    let link_watch_policy = match config::link_watch_policy_setting(&config) {
+        Ok(p) => p,
+        Err(e) => {
+            e.0.lines().for_each(log::err);
             return ExitCode::from(1);
         }
     };
-    if args.team_dev.is_some() || config.string(&["device"]).is_none() {
-        config.set(&["device"], json!(device));
-    }
-    if let Err(e) = config::TeamSettings::from_config(&config) {
-        log::err(&e.0);
-        return ExitCode::from(1);
-    }
     let pid_file = args
         .pid_file
         .clone()
@@ -155,11 +185,21 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
-        _ => start(&args, config, pid_file, &ident),
+        _ => {
+            let read = (config_debug.unwrap_or(0), link_watch_policy);
+            start(&args, config, read, pid_file, &ident)
+        }
     }
 }
 
-fn start(args: &cli::Args, mut config: Config, pid_file: String, ident: &str) -> ExitCode {
+/// `read`: the config's `debug_level` and `link_watch_policy`, read once by `main`.
+fn start(
+    args: &cli::Args,
+    mut config: Config,
+    read: (i32, config::LinkWatchPolicy),
+    pid_file: String,
+    ident: &str,
+) -> ExitCode {
     if nix::unistd::getuid().is_root() {
         log::warn("This program is not intended to be run as root.");
     }
@@ -170,10 +210,6 @@ fn start(args: &cli::Args, mut config: Config, pid_file: String, ident: &str) ->
     }
     sys::pid_file_remove(&pid_file);
     let mut ready = Ready::none();
-    let (settings, runner) = match run::prepare(&mut config) {
-        Ok(v) => v,
-        Err(e) => return fail_init(&e.lines, e.errno, &mut ready),
-    };
     if args.daemonize {
         match sys::daemonize() {
             Ok(Forked::Parent(Ok(()))) => return ExitCode::SUCCESS,
@@ -190,16 +226,8 @@ fn start(args: &cli::Args, mut config: Config, pid_file: String, ident: &str) ->
             }
         }
     }
-    let output = args
-        .log_output
-        .clone()
-        .or_else(|| std::env::var("TEAM_LOG_OUTPUT").ok());
-    match output.as_deref() {
-        Some("stdout") => log::set_output(log::Output::Stdout, ident),
-        Some("stderr") => log::set_output(log::Output::Stderr, ident),
-        Some("syslog") => log::set_output(log::Output::Syslog, ident),
-        _ if args.daemonize => log::set_output(log::Output::Syslog, ident),
-        _ => {}
+    if let Some(out) = log_output(args) {
+        log::set_output(out, ident);
     }
     if let Err(e) = sys::pid_file_create(&pid_file) {
         let errno = e.raw_os_error().unwrap_or(EINVAL);
@@ -208,6 +236,15 @@ fn start(args: &cli::Args, mut config: Config, pid_file: String, ident: &str) ->
         log::err(&format!("Failed: {}", strerror(errno)));
         return ExitCode::from(1);
     }
+    // after the fork, as C's teamd_init: with -d the details go to the
+    // daemon's log and the foreground only says "Daemon process failed."
+    let (settings, runner) = match run::prepare(&mut config, read.0, read.1) {
+        Ok(v) => v,
+        Err(e) => {
+            sys::pid_file_remove(&pid_file);
+            return fail_init(&e.lines, e.errno, &mut ready);
+        }
+    };
     let setup = Setup {
         pid: std::process::id(),
         pid_file: pid_file.clone(),

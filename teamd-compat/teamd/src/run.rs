@@ -14,9 +14,10 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 use crate::cli::Args;
-use crate::config::{Config, TeamSettings};
+use crate::config::{self, Config, ConfigError, LinkWatchPolicy, TeamSettings};
 use crate::core::Daemon;
 use crate::ctl::{self, Lookup};
+use crate::dbus::DbusService;
 use crate::kernel::{Kernel, RealKernel, ENODEV};
 use crate::log;
 use crate::runner::Runner;
@@ -25,6 +26,7 @@ use crate::team::{Ctx, Setup, Timers};
 use crate::usock::{self, CtlRequest};
 
 const EINVAL: i32 = 22;
+const EBUSY: i32 = 16;
 
 /// An init failure: what to log, and the errno for `Failed: <strerror>`.
 pub struct InitError {
@@ -62,6 +64,7 @@ pub struct Running {
     link_events: LinkEvents,
     lookup: RtnlLookup,
     ctl_rx: mpsc::Receiver<CtlRequest>,
+    dbus: Option<DbusService>,
     _usock: Option<usock::Usock>,
     /// -N: leave ports and device as they are at exit.
     no_quit_destroy: bool,
@@ -77,12 +80,28 @@ async fn dump_team(genl: &TeamGenl, ifindex: u32) -> Result<Vec<TeamMessage>, Er
 }
 
 /// Validates what can be validated before touching the kernel, so a bad
-/// config never leaves a device behind.
-pub fn prepare(config: &mut Config) -> Result<(TeamSettings, Runner), InitError> {
-    let settings = TeamSettings::from_config(config)
-        .map_err(|e| InitError::new(EINVAL, &[&e.0, "Failed to load config."]))?;
-    let runner = Runner::from_config(config)
-        .map_err(|e| InitError::new(EINVAL, &[&e.0, "Failed to init runner."]))?;
+/// config never leaves a device behind. Checks run in C's init order
+/// (hwaddr, runner, post-runner bursts), each failure with C's step line.
+/// `debug_level` and `link_watch_policy` were read by `main` (C reads them
+/// once, before the PID file).
+pub fn prepare(
+    config: &mut Config,
+    debug_level: i32,
+    link_watch_policy: LinkWatchPolicy,
+) -> Result<(TeamSettings, Runner), InitError> {
+    let step = |line: &'static str| move |e: ConfigError| InitError::new(EINVAL, &[&e.0, line]);
+    let hwaddr = config::hwaddr_setting(config).map_err(step("Hardware address set failed."))?;
+    let runner = Runner::from_config(config).map_err(step("Failed to init runner."))?;
+    let post = "Failed to do post-runner initializations.";
+    let notify_peers = config::burst(config, "notify_peers").map_err(step(post))?;
+    let mcast_rejoin = config::burst(config, "mcast_rejoin").map_err(step(post))?;
+    let settings = TeamSettings {
+        hwaddr,
+        debug_level,
+        link_watch_policy,
+        notify_peers,
+        mcast_rejoin,
+    };
     Ok((settings, runner))
 }
 
@@ -184,6 +203,15 @@ async fn start_on(
     set_bursts(&mut daemon.ctx).await?;
 
     let (ctl_tx, ctl_rx) = mpsc::channel(16);
+    let mut dbus = if args.dbus {
+        Some(
+            DbusService::connect(ctl_tx.clone())
+                .await
+                .map_err(|e| InitError::new(EINVAL, &[&e, "Failed to init dbus."]))?,
+        )
+    } else {
+        None
+    };
     let usock = if args.usock {
         let path = format!("{}{}.sock", sys::RUN_DIR, team.name);
         Some(
@@ -228,12 +256,20 @@ async fn start_on(
             }
         }
     }
+    // The name goes last: systemd (Type=dbus) and NetworkManager take it
+    // as "teamd is ready", so the ports must already be in the team.
+    if let Some(d) = dbus.as_mut() {
+        d.expose_name(&team.name)
+            .await
+            .map_err(|e| InitError::new(EBUSY, &[&e, "Failed to expose dbus name."]))?;
+    }
     Ok(Running {
         daemon,
         events,
         link_events,
         lookup,
         ctl_rx,
+        dbus,
         _usock: usock,
         no_quit_destroy: args.no_quit_destroy,
     })
@@ -409,6 +445,10 @@ impl Running {
     /// Releases every port (unless -N) and waits for the kernel to confirm,
     /// then deletes the device (unless -N).
     async fn shutdown(&mut self) {
+        // released first: watchers of the name learn teamd is going
+        if let Some(d) = self.dbus.as_mut() {
+            d.shutdown();
+        }
         if self.no_quit_destroy {
             return;
         }

@@ -94,17 +94,27 @@ impl From<ItemSetError> for ItemError {
     }
 }
 
-/// Splits `ports.<name>.rest`; the name may be double-quoted to allow dots.
-fn split_port_path(path: &str) -> Option<(&str, &str)> {
+/// A `ports.` path whose port name cannot be cut out: C teamd answers EINVAL
+/// (ItemValueGetFail/SetFail), not ENOENT (PathDoesNotExist).
+const EINVAL: i32 = 22;
+
+/// Splits `ports.<name>.rest` as C teamd does: a quoted name runs to the
+/// *last* double quote and the one character after it is skipped, whatever it
+/// is; an unquoted one runs to the next dot. `None`: not a port path;
+/// `Some(Err)`: a port path with no name end (no dot, no closing quote).
+fn split_port_path(path: &str) -> Option<Result<(&str, &str), ItemError>> {
     let rest = path.strip_prefix("ports.")?;
     if let Some(q) = rest.strip_prefix('"') {
-        let end = q.find('"')?;
-        let name = &q[..end];
-        let tail = q[end + 1..].strip_prefix('.')?;
-        Some((name, tail))
+        let Some(end) = q.rfind('"') else {
+            return Some(Err(ItemError::Failed(EINVAL)));
+        };
+        let after = &q[end + 1..];
+        // C skips one byte past the quote; at the string's end it would read
+        // past it, which can only fail to match
+        let skip = after.chars().next().map_or(0, char::len_utf8);
+        Some(Ok((&q[..end], &after[skip..])))
     } else {
-        let (name, tail) = rest.split_once('.')?;
-        Some((name, tail))
+        Some(rest.split_once('.').ok_or(ItemError::Failed(EINVAL)))
     }
 }
 
@@ -115,29 +125,44 @@ fn leaf<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// The port an item path names, matched on the given prefix of the name as C
 /// teamd's strncmp does; the port's state subtree and the remaining path.
-fn resolve<'a>(state: &'a Value, names: &[String], path: &'a str) -> Option<(&'a Value, &'a str)> {
-    if let Some((given, rest)) = split_port_path(path) {
-        let name = names.iter().find(|n| n.starts_with(given))?;
-        let port = state.get("ports")?.get(name.as_str())?;
-        if leaf(port, rest).is_some() {
-            return Some((port, rest));
-        }
-        // quirk: a global item also resolves under a port prefix
-        return leaf(state, rest).map(|_| (state, rest));
+fn resolve<'a>(
+    state: &'a Value,
+    names: &[String],
+    path: &'a str,
+) -> Result<(&'a Value, &'a str), ItemError> {
+    let Some(split) = split_port_path(path) else {
+        return leaf(state, path)
+            .map(|_| (state, path))
+            .ok_or(ItemError::NoPath);
+    };
+    let (given, rest) = split?;
+    let name = names
+        .iter()
+        .find(|n| n.starts_with(given))
+        .ok_or(ItemError::NoPath)?;
+    let port = state
+        .get("ports")
+        .and_then(|p| p.get(name.as_str()))
+        .ok_or(ItemError::NoPath)?;
+    if leaf(port, rest).is_some() {
+        return Ok((port, rest));
     }
-    leaf(state, path).map(|_| (state, path))
+    // quirk: a global item also resolves under a port prefix
+    leaf(state, rest)
+        .map(|_| (state, rest))
+        .ok_or(ItemError::NoPath)
 }
 
 pub fn item_get<K: Kernel>(d: &Daemon<K>, path: &str) -> Result<String, ItemError> {
     let state = dump(d);
     let names: Vec<String> = d.ctx.ports.iter().map(|p| p.ifname.clone()).collect();
-    let (node, rest) = resolve(&state, &names, path).ok_or(ItemError::NoPath)?;
+    let (node, rest) = resolve(&state, &names, path)?;
     let v = leaf(node, rest).ok_or(ItemError::NoPath)?;
     Ok(match v {
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        _ => return Err(ItemError::Failed(22)),
+        _ => return Err(ItemError::Failed(EINVAL)),
     })
 }
 
@@ -149,12 +174,12 @@ fn parse_int(s: &str) -> Option<i32> {
 pub fn item_set<K: Kernel>(d: &mut Daemon<K>, path: &str, value: &str) -> Result<(), ItemError> {
     let state = dump(d);
     let names: Vec<String> = d.ctx.ports.iter().map(|p| p.ifname.clone()).collect();
-    let (_, rest) = resolve(&state, &names, path).ok_or(ItemError::NoPath)?;
+    let (_, rest) = resolve(&state, &names, path)?;
     match rest {
         "setup.debug_level" => {
-            let level = parse_int(value).ok_or(ItemError::Failed(22))?;
+            let level = parse_int(value).ok_or(ItemError::Failed(EINVAL))?;
             if level < 0 {
-                return Err(ItemError::Failed(22));
+                return Err(ItemError::Failed(EINVAL));
             }
             log::set_debug_level(level as u32);
             Ok(())
@@ -175,12 +200,18 @@ mod tests {
     fn port_paths_allow_quotes_and_prefixes() {
         assert_eq!(
             split_port_path("ports.eth1.link.up"),
-            Some(("eth1", "link.up"))
+            Some(Ok(("eth1", "link.up")))
         );
         assert_eq!(
             split_port_path("ports.\"eth1.100\".link.up"),
-            Some(("eth1.100", "link.up"))
+            Some(Ok(("eth1.100", "link.up")))
         );
+        // the name runs to the last quote, and any one character follows it
+        assert_eq!(
+            split_port_path("ports.\"a\"b\"xup"),
+            Some(Ok(("a\"b", "up")))
+        );
+        assert_eq!(split_port_path("ports.\"eth1\""), Some(Ok(("eth1", ""))));
         assert_eq!(split_port_path("setup.pid"), None);
         let state = json!({
             "ports": {"eth1": {"link": {"up": true}}, "eth2": {"link": {"up": false}}},
@@ -195,11 +226,29 @@ mod tests {
         );
         let (node, rest) = resolve(&state, &names, "ports.eth1.setup.pid").unwrap();
         assert_eq!(leaf(node, rest), Some(&json!(7)));
-        assert!(
-            resolve(&state, &names, "ports.eth1.link").is_none(),
+        assert_eq!(
+            resolve(&state, &names, "ports.eth1.link"),
+            Err(ItemError::NoPath),
             "only leaves"
         );
-        assert!(resolve(&state, &names, "nope").is_none());
+        assert_eq!(resolve(&state, &names, "nope"), Err(ItemError::NoPath));
+        assert_eq!(
+            resolve(&state, &names, "ports.nope.link.up"),
+            Err(ItemError::NoPath)
+        );
+    }
+
+    #[test]
+    fn port_paths_without_a_name_end_are_invalid_not_missing() {
+        let state = json!({"ports": {"eth1": {"link": {"up": true}}}});
+        let names = vec!["eth1".to_string()];
+        for path in ["ports.eth1", "ports.\"eth1", "ports."] {
+            assert_eq!(
+                resolve(&state, &names, path),
+                Err(ItemError::Failed(EINVAL)),
+                "{path}"
+            );
+        }
     }
 
     #[test]

@@ -13,18 +13,32 @@ const LOG_ERR: i32 = 3;
 const LOG_INFO: i32 = 6;
 const LOG_DEBUG: i32 = 7;
 
-/// A transport the user may force. Only usock exists in this build.
+/// A transport the user may force (`-U`, `-D`); tried in this order otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cli {
     Usock,
+    Dbus,
 }
 
 impl Cli {
     fn name(self) -> &'static str {
         match self {
             Cli::Usock => "usock",
+            Cli::Dbus => "dbus",
         }
     }
+}
+
+/// The connected transport.
+enum Client {
+    Usock(UsockClient),
+    Dbus(DbusClient),
+}
+
+/// libdbus is blocking; zbus is async: a private runtime drives each call.
+struct DbusClient {
+    rt: tokio::runtime::Runtime,
+    proxy: teamd_dbus::client::TeamdProxy<'static>,
 }
 
 /// libteamdctl's stderr logger with its priority threshold.
@@ -85,7 +99,7 @@ fn parse_priority(s: &str) -> i32 {
 /// A connected session with the three cached dumps.
 pub struct Teamdctl {
     log: Log,
-    client: UsockClient,
+    client: Client,
     pub config: String,
     pub config_actual: String,
     pub state: String,
@@ -98,7 +112,7 @@ impl Teamdctl {
     pub fn connect(team: &str, forced: Option<Cli>) -> Result<Teamdctl, Errno> {
         let mut log = Log::from_env();
         let mut connected = None;
-        for cli in [Cli::Usock] {
+        for cli in [Cli::Usock, Cli::Dbus] {
             if forced.is_some_and(|f| f != cli) {
                 continue;
             }
@@ -107,7 +121,10 @@ impl Teamdctl {
             if forced.is_none() && orig < LOG_DEBUG {
                 log.priority = 0;
             }
-            let result = init_usock(&log, team);
+            let result = match cli {
+                Cli::Usock => init_usock(&log, team).map(Client::Usock),
+                Cli::Dbus => init_dbus(&log, team).map(Client::Dbus),
+            };
             log.priority = orig;
             match result {
                 Ok(client) => {
@@ -143,10 +160,13 @@ impl Teamdctl {
 
     /// One method call; failures are logged like libteamdctl's usock client.
     pub fn call(&mut self, method: Method, args: &[&str]) -> Result<String, Errno> {
-        self.client.call(method, args).map_err(|e| {
-            log_call_error(&self.log, &e);
-            e.errno()
-        })
+        match &mut self.client {
+            Client::Usock(c) => c.call(method, args).map_err(|e| {
+                log_call_error(&self.log, &e);
+                e.errno()
+            }),
+            Client::Dbus(c) => dbus_call(&self.log, c, method, args),
+        }
     }
 }
 
@@ -161,6 +181,52 @@ fn init_usock(log: &Log, team: &str) -> Result<UsockClient, Errno> {
         log.err("cli_usock_init", &text);
         e.errno()
     })
+}
+
+/// libteamdctl's dbus client: resolve the system bus, then a test call
+/// (ConfigDump) proves the service is there.
+fn init_dbus(log: &Log, team: &str) -> Result<DbusClient, Errno> {
+    let name = teamd_dbus::bus_name(team);
+    if zbus::names::BusName::try_from(name.as_str()).is_err() {
+        log.err(
+            "cli_dbus_init",
+            &format!("dbus: Could not validate bus name: org.freedesktop.DBus.Error.InvalidArgs - Invalid bus name '{name}'"),
+        );
+        return Err(Errno::EINVAL);
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|_| Errno::ENOMEM)?;
+    let proxy = rt
+        .block_on(teamd_dbus::client::connect(team))
+        .map_err(|e| {
+            log.err(
+                "cli_dbus_init",
+                &format!("dbus: Could not acquire the system bus: {e}"),
+            );
+            Errno::EINVAL
+        })?;
+    let client = DbusClient { rt, proxy };
+    dbus_call(log, &client, Method::ConfigDump, &[])?;
+    Ok(client)
+}
+
+fn dbus_call(log: &Log, c: &DbusClient, method: Method, args: &[&str]) -> Result<String, Errno> {
+    c.rt.block_on(teamd_dbus::client::call(&c.proxy, method, args))
+        .map_err(|e| {
+            if e.name.is_empty() {
+                log.err("cli_dbus_method_call", "dbus: Failed to get reply.");
+            } else {
+                const FN: &str = "cli_dbus_check_error_msg";
+                log.err(FN, &format!("dbus: Error message received: \"{}\"", e.name));
+                log.err(
+                    FN,
+                    &format!("dbus: Error message content: \"{}\"", e.message),
+                );
+            }
+            Errno::EINVAL
+        })
 }
 
 fn log_call_error(log: &Log, e: &ClientError) {

@@ -69,7 +69,7 @@ fn run(argv0: &str, args: &[String]) -> Result<(), ()> {
         oneline: false,
         verbosity: 0,
     };
-    let mut forced = None;
+    let (mut force_usock, mut force_dbus) = (false, false);
     let mut getopt = Getopt::new(argv0, OPTIONS, args);
     for opt in getopt.by_ref() {
         match opt {
@@ -80,15 +80,12 @@ fn run(argv0: &str, args: &[String]) -> Result<(), ()> {
                 }
                 'v' => format.verbosity += 1,
                 'o' => format.oneline = true,
-                'D' => {
-                    eprintln!("D-Bus support is not compiled-in");
-                    return Err(());
-                }
+                'D' => force_dbus = true,
                 'Z' => {
                     eprintln!("ZeroMQ support is not compiled-in");
                     return Err(());
                 }
-                _ => forced = Some(Cli::Usock),
+                _ => force_usock = true,
             },
             Err(e) => {
                 eprintln!("{e}");
@@ -96,6 +93,19 @@ fn run(argv0: &str, args: &[String]) -> Result<(), ()> {
             }
         }
     }
+    if force_usock && force_dbus {
+        return usage_error(
+            argv0,
+            "Only one interface could be forced at a time (UNIX domain socket, D-Bus, ZMQ).",
+        );
+    }
+    let forced = if force_usock {
+        Some(Cli::Usock)
+    } else if force_dbus {
+        Some(Cli::Dbus)
+    } else {
+        None
+    };
     let operands = getopt.operands();
     let Some((team, words)) = operands.split_first() else {
         return usage_error(argv0, "No team device specified.");
@@ -106,11 +116,17 @@ fn run(argv0: &str, args: &[String]) -> Result<(), ()> {
     };
     check_team_device(team)?;
     let mut tdc = Teamdctl::connect(team, forced).map_err(|e| {
-        eprintln!("teamdctl_connect failed ({})", e.desc());
+        eprintln!(
+            "teamdctl_connect failed ({})",
+            team_nl_client::strerror(e as i32)
+        );
     })?;
     check_teamd_device(&tdc, team)?;
     execute(&mut tdc, &format, action, params).map_err(|e| {
-        eprintln!("command call failed ({})", e.desc());
+        eprintln!(
+            "command call failed ({})",
+            team_nl_client::strerror(e as i32)
+        );
     })
 }
 
@@ -127,7 +143,7 @@ fn check_team_device(team: &str) -> Result<(), ()> {
         Err(e) => {
             eprintln!(
                 "Device \"{team}\" - failed to get interface index ({})",
-                e.desc()
+                team_nl_client::strerror(e as i32)
             );
             Err(())
         }

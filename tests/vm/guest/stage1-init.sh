@@ -30,10 +30,11 @@ mount -t overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work ove
     die "cannot mount the overlay root"
 
 # tag:mountpoint:mode
-for share in bin:/opt/rteam/bin:ro tests:/opt/rteam/tests:ro job:/opt/rteam/job:ro results:/results:rw; do
+for share in bin:/opt/rteam/bin:ro tests:/opt/rteam/tests:ro src:/opt/rteam/src:ro job:/opt/rteam/job:ro results:/results:rw; do
     tag=${share%%:*}
     rest=${share#*:}
     dir=/newroot${rest%:*}
+    mkdir -p "$dir" # the overlay root is writable; older images lack newer mount points
     mount -t 9p -o "${rest##*:},$opts" "$tag" "$dir" || die "cannot mount the $tag share"
 done
 

@@ -100,6 +100,8 @@ pub fn run_script(
         ("rootfs", image.rootfs.as_path(), true),
         ("bin", bins, true),
         ("tests", tests.as_path(), true),
+        // the whole checkout, for files scenarios install (D-Bus policy, units)
+        ("src", util::workspace_root().as_path(), true),
         ("job", job.as_path(), true),
         ("results", results.as_path(), false),
     ] {

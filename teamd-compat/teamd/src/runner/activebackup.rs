@@ -46,7 +46,7 @@ impl ActiveBackup {
             Some("only_active") => HwaddrPolicy::OnlyActive,
             Some(other) => {
                 return Err(ConfigError(format!(
-                    "Unknown \"hwaddr_policy\" named \"{other}\" passed."
+                    "Unknown \"hwaddr_policy\" named \"{other}\" passed.\nFailed to load config values."
                 )))
             }
         };

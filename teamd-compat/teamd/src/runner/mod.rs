@@ -46,7 +46,14 @@ impl Runner {
         let name = match cfg.string(&["runner", "name"]) {
             Some(n) => n.to_string(),
             None => {
-                cfg.set(&["runner", "name"], json!("roundrobin"));
+                // C refuses to overwrite a non-string name (and so fails)
+                cfg.try_set(&["runner", "name"], json!("roundrobin"))
+                    .map_err(|e| {
+                        ConfigError(format!(
+                            "{}\nFailed to set default team runner name in config.",
+                            e.0
+                        ))
+                    })?;
                 "roundrobin".to_string()
             }
         };
