@@ -201,15 +201,37 @@ fn init_dbus(log: &Log, team: &str) -> Result<DbusClient, Errno> {
     let proxy = rt
         .block_on(teamd_dbus::client::connect(team))
         .map_err(|e| {
+            // libdbus names a missing bus socket this way; scripts see the text
+            let socket = system_bus_socket();
+            let why = if std::path::Path::new(&socket).exists() {
+                e.to_string()
+            } else {
+                format!(
+                    "org.freedesktop.DBus.Error.FileNotFound - Failed to connect to socket {socket}: {}",
+                    team_nl_client::strerror(Errno::ENOENT as i32)
+                )
+            };
             log.err(
                 "cli_dbus_init",
-                &format!("dbus: Could not acquire the system bus: {e}"),
+                &format!("dbus: Could not acquire the system bus: {why}"),
             );
             Errno::EINVAL
         })?;
     let client = DbusClient { rt, proxy };
     dbus_call(log, &client, Method::ConfigDump, &[])?;
     Ok(client)
+}
+
+/// The system bus socket path: `DBUS_SYSTEM_BUS_ADDRESS`'s unix path, else
+/// libdbus's default.
+fn system_bus_socket() -> String {
+    std::env::var("DBUS_SYSTEM_BUS_ADDRESS")
+        .ok()
+        .and_then(|a| {
+            a.strip_prefix("unix:path=")
+                .map(|p| p.split(',').next().unwrap_or(p).to_string())
+        })
+        .unwrap_or_else(|| "/run/dbus/system_bus_socket".to_string())
 }
 
 fn dbus_call(log: &Log, c: &DbusClient, method: Method, args: &[&str]) -> Result<String, Errno> {

@@ -94,6 +94,20 @@ for cmd in "config dump" "config dump actual" "state" "state dump" "state item g
     teamdctl -D team0 $cmd >/tmp/c.out 2>&1 || fail "teamdctl -D team0 $cmd failed: $(cat /tmp/c.out)"
     checks=$((checks + 1))
 done
+# ... and the commands that change things (p1 was removed by the calls above)
+dctl() { teamdctl -D team0 "$@" >/tmp/c.out 2>&1 || fail "teamdctl -D team0 $* failed: $(cat /tmp/c.out)"; }
+ip link set p1 down
+dctl port add p1
+wait_for -t 10 sh -c "teamdctl -D team0 port present p1"
+dctl state -v
+dctl port config update p1 '{"prio": 7}'
+teamdctl -D team0 port config dump p1 | grep -q '"prio": 7' || fail "port config update over D-Bus"
+dctl state item set runner.active_port p1
+wait_for -t 10 sh -c "teamdctl -D team0 state item get runner.active_port | grep -qx p1"
+dctl state item set setup.debug_level 1
+dctl port remove p1
+wait_for -t 10 sh -c "! teamdctl -D team0 port present p1"
+checks=$((checks + 7))
 teamdctl -D team0 port add nosuchdev >/tmp/c.out 2>&1 && fail "port add of a missing device succeeded"
 grep -q 'org.libteam.teamdNoSuchDev' /tmp/c.out || fail "no NoSuchDev error name: $(cat /tmp/c.out)"
 # our teamdctl over D-Bus too

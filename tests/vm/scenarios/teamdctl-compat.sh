@@ -166,10 +166,10 @@ same team0 port add nosuchdev
 same team0 port remove nosuchdev
 same team0 port remove lo
 same team0 port add p0
-# Known difference: Debian's teamdctl has D-Bus (and maybe ZeroMQ) built in, ours does not
-# yet and says so the way a libteam built without them does. Both must fail.
-same_status -D team0 state
-grep -qx 'D-Bus support is not compiled-in' /tmp/r.err || fail "rteam -D message: $(cat /tmp/r.err)"
+# No system bus runs here: both fail to reach it over D-Bus, with the same words.
+same -D team0 state
+# Known difference: Debian's teamdctl may have ZeroMQ built in, ours does not and says so
+# the way a libteam built without it does. Both must fail.
 same_status -Z tcp://127.0.0.1:5555 team0 state
 grep -qx 'ZeroMQ support is not compiled-in' /tmp/r.err || fail "rteam -Z message: $(cat /tmp/r.err)"
 
