@@ -321,25 +321,21 @@ async fn set_team_hwaddr(ctx: &mut Ctx<RealKernel>) -> Result<(), InitError> {
 
 /// notify_peers / mcast_rejoin counts and intervals (C's post-runner init).
 async fn set_bursts(ctx: &mut Ctx<RealKernel>) -> Result<(), InitError> {
-    let cfg = &ctx.config;
-    let mut sets = Vec::new();
-    for key in ["notify_peers", "mcast_rejoin"] {
-        for field in ["count", "interval"] {
-            if let Some(v) = cfg.int(&[key, field]) {
-                if v < 0 {
-                    return Err(InitError::new(
-                        EINVAL,
-                        &[&format!("\"{field}\" must not be negative number.")],
-                    ));
-                }
-                sets.push((format!("{key}_{field}"), v as u32));
-            }
-        }
-    }
+    // read and validated by prepare(), after the runner added its defaults
+    let s = &ctx.settings;
+    let sets: Vec<(&str, u32)> = [
+        ("notify_peers_count", s.notify_peers.count),
+        ("notify_peers_interval", s.notify_peers.interval),
+        ("mcast_rejoin_count", s.mcast_rejoin.count),
+        ("mcast_rejoin_interval", s.mcast_rejoin.interval),
+    ]
+    .into_iter()
+    .filter_map(|(opt, v)| Some((opt, v?)))
+    .collect();
     for (opt, v) in sets {
         if let Err(e) = ctx
             .kernel
-            .set_option(OptionItem::new(&opt, OptionValue::U32(v)))
+            .set_option(OptionItem::new(opt, OptionValue::U32(v)))
             .await
         {
             if crate::kernel::is_gone(&e) {

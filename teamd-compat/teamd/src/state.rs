@@ -9,19 +9,11 @@ use crate::linkwatch;
 use crate::log;
 use crate::runner::ItemSetError;
 
-fn mac_str(mac: &[u8]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 fn ifinfo_json<K: Kernel>(k: &K, ifindex: u32) -> Value {
     let info = k.ifinfos().get(ifindex);
-    let mac = info.map(|i| i.hwaddr.clone()).unwrap_or_default();
     json!({
-        "dev_addr": mac_str(&mac),
-        "dev_addr_len": mac.len(),
+        "dev_addr": info.map(|i| i.hwaddr_str()).unwrap_or_default(),
+        "dev_addr_len": info.map(|i| i.hwaddr.len()).unwrap_or(0),
         "ifindex": ifindex,
         "ifname": info.map(|i| i.ifname.clone()).unwrap_or_default(),
     })

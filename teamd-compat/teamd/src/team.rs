@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, LinkWatchPolicy, PortSettings, TeamSettings};
-use crate::kernel::Kernel;
+use crate::kernel::{KResult, Kernel};
 use crate::linkwatch::LinkWatch;
+use crate::log;
 
 /// One port as teamd tracks it (C teamd's `teamd_port` + its link watches).
 #[derive(Debug, Clone)]
@@ -130,11 +131,34 @@ impl<K: Kernel> Ctx<K> {
     }
 
     pub fn team_hwaddr(&self) -> Vec<u8> {
+        self.port_hwaddr(self.kernel.team_ifindex())
+    }
+
+    /// The current MAC of a link (a port or the team).
+    pub fn port_hwaddr(&self, ifindex: u32) -> Vec<u8> {
         self.kernel
             .ifinfos()
-            .get(self.kernel.team_ifindex())
+            .get(ifindex)
             .map(|i| i.hwaddr.clone())
             .unwrap_or_default()
+    }
+
+    /// Gives a port the team's MAC (runners that keep all ports on it).
+    pub async fn set_port_hwaddr_to_team(&mut self, ifindex: u32) -> KResult {
+        let mac = self.team_hwaddr();
+        self.kernel.set_hwaddr(ifindex, &mac).await
+    }
+
+    /// As [`Ctx::set_port_hwaddr_to_team`], logging C teamd's error line.
+    pub async fn set_port_hwaddr_to_team_logged(&mut self, ifindex: u32) -> KResult {
+        self.set_port_hwaddr_to_team(ifindex)
+            .await
+            .inspect_err(|_| {
+                log::err(&format!(
+                    "{}: Failed to set port hardware address.",
+                    self.kernel.ifname(ifindex)
+                ))
+            })
     }
 }
 

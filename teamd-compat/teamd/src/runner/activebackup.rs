@@ -58,24 +58,6 @@ impl ActiveBackup {
         })
     }
 
-    fn port_mac<K: Kernel>(ctx: &Ctx<K>, ifindex: u32) -> Vec<u8> {
-        ctx.kernel
-            .ifinfos()
-            .get(ifindex)
-            .map(|i| i.hwaddr.clone())
-            .unwrap_or_default()
-    }
-
-    async fn set_port_mac_to_team<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
-        let mac = ctx.team_hwaddr();
-        ctx.kernel.set_hwaddr(ifindex, &mac).await.inspect_err(|_| {
-            log::err(&format!(
-                "{}: Failed to set port hardware address.",
-                ctx.kernel.ifname(ifindex)
-            ))
-        })
-    }
-
     /// New ports start disabled; same_all gives them the team MAC.
     pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
         if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
@@ -86,7 +68,7 @@ impl ActiveBackup {
             return if is_gone(&e) { Ok(()) } else { Err(e) };
         }
         if self.policy == HwaddrPolicy::SameAll {
-            Self::set_port_mac_to_team(ctx, ifindex).await?;
+            ctx.set_port_hwaddr_to_team_logged(ifindex).await?;
         }
         Ok(())
     }
@@ -139,7 +121,7 @@ impl ActiveBackup {
             match self.policy {
                 HwaddrPolicy::SameAll => Ok(()),
                 HwaddrPolicy::ByActive => {
-                    let mac = Self::port_mac(ctx, ifindex);
+                    let mac = ctx.port_hwaddr(ifindex);
                     let team = ctx.kernel.team_ifindex();
                     ctx.kernel
                         .set_hwaddr(team, &mac)
@@ -147,8 +129,8 @@ impl ActiveBackup {
                         .inspect_err(|_| log::err("Failed to set team hardware address."))
                 }
                 HwaddrPolicy::OnlyActive => {
-                    self.active_orig_hwaddr = Self::port_mac(ctx, ifindex);
-                    Self::set_port_mac_to_team(ctx, ifindex).await
+                    self.active_orig_hwaddr = ctx.port_hwaddr(ifindex);
+                    ctx.set_port_hwaddr_to_team_logged(ifindex).await
                 }
             }
         }
@@ -247,12 +229,12 @@ impl ActiveBackup {
             HwaddrPolicy::SameAll => {
                 let ports: Vec<u32> = ctx.ports.iter().map(|p| p.ifindex).collect();
                 for p in ports {
-                    Self::set_port_mac_to_team(ctx, p).await?;
+                    ctx.set_port_hwaddr_to_team_logged(p).await?;
                 }
                 Ok(())
             }
             HwaddrPolicy::OnlyActive if ctx.port_present(self.active) => {
-                Self::set_port_mac_to_team(ctx, self.active).await
+                ctx.set_port_hwaddr_to_team_logged(self.active).await
             }
             _ => Ok(()),
         }
@@ -266,10 +248,10 @@ impl ActiveBackup {
         if !ctx.port_present(ifindex) || self.policy != HwaddrPolicy::SameAll {
             return Ok(());
         }
-        if Self::port_mac(ctx, ifindex) == ctx.team_hwaddr() {
+        if ctx.port_hwaddr(ifindex) == ctx.team_hwaddr() {
             return Ok(());
         }
-        Self::set_port_mac_to_team(ctx, ifindex).await
+        ctx.set_port_hwaddr_to_team_logged(ifindex).await
     }
 
     /// `runner.active_port` written: queue the switch (applied after the reply).

@@ -95,14 +95,10 @@ impl LoadBalance {
         Ok(())
     }
 
-    async fn set_port_mac_to_team<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
-        let mac = ctx.team_hwaddr();
-        ctx.kernel.set_hwaddr(ifindex, &mac).await
-    }
-
     pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
         let ifname = ctx.kernel.ifname(ifindex);
-        Self::set_port_mac_to_team(ctx, ifindex)
+        // C's loadbalance words this one differently from the other MAC errors
+        ctx.set_port_hwaddr_to_team(ifindex)
             .await
             .inspect_err(|_| {
                 log::err(&format!(
@@ -231,12 +227,7 @@ impl LoadBalance {
     pub async fn team_hwaddr_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
         let ports: Vec<u32> = ctx.ports.iter().map(|p| p.ifindex).collect();
         for p in ports {
-            Self::set_port_mac_to_team(ctx, p).await.inspect_err(|_| {
-                log::err(&format!(
-                    "{}: Failed to set port hardware address.",
-                    ctx.kernel.ifname(p)
-                ))
-            })?;
+            ctx.set_port_hwaddr_to_team_logged(p).await?;
         }
         Ok(())
     }
@@ -249,17 +240,9 @@ impl LoadBalance {
         if !ctx.port_present(ifindex) {
             return Ok(());
         }
-        let mac = ctx.kernel.ifinfos().get(ifindex).map(|i| i.hwaddr.clone());
-        if mac.as_deref() == Some(ctx.team_hwaddr().as_slice()) {
+        if ctx.kernel.ifinfos().get(ifindex).map(|i| &i.hwaddr) == Some(&ctx.team_hwaddr()) {
             return Ok(());
         }
-        Self::set_port_mac_to_team(ctx, ifindex)
-            .await
-            .inspect_err(|_| {
-                log::err(&format!(
-                    "{}: Failed to set port hardware address.",
-                    ctx.kernel.ifname(ifindex)
-                ))
-            })
+        ctx.set_port_hwaddr_to_team_logged(ifindex).await
     }
 }
