@@ -9,26 +9,11 @@ use serde_json::Value;
 
 use crate::config::ConfigWarning;
 
-/// One classic BPF instruction, as `struct sock_filter`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SockFilter {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
+pub use teamd_bpf::SockFilter;
 
-/// Serialises a program as the `bpf_hash_func` option payload: 8 bytes per instruction,
-/// host byte order, laid out like `struct sock_filter`.
+/// Serialises a program as the `bpf_hash_func` option payload.
 pub fn to_option_bytes(program: &[SockFilter]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(program.len() * 8);
-    for insn in program {
-        out.extend_from_slice(&insn.code.to_ne_bytes());
-        out.push(insn.jt);
-        out.push(insn.jf);
-        out.extend_from_slice(&insn.k.to_ne_bytes());
-    }
-    out
+    teamd_bpf::to_bytes(program)
 }
 
 /// The `tx_hash` fragment names C teamd accepts, in its lookup order.
