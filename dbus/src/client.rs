@@ -25,6 +25,8 @@ pub trait Teamd {
     fn port_config_update(&self, port_devname: &str, port_config: &str) -> zbus::Result<()>;
     #[zbus(name = "PortConfigDump")]
     fn port_config_dump(&self, port_devname: &str) -> zbus::Result<String>;
+    #[zbus(name = "ConfigReload")]
+    fn config_reload(&self, config: &str) -> zbus::Result<()>;
 }
 
 /// A failed call: the D-Bus error name and message (or a transport problem).
@@ -88,6 +90,7 @@ pub async fn call(
             .await
             .map(|()| String::new()),
         Method::PortConfigDump => proxy.port_config_dump(a(0)).await,
+        Method::ConfigReload => proxy.config_reload(a(0)).await.map(|()| String::new()),
     };
     r.map_err(call_error)
 }

@@ -32,6 +32,8 @@ pub enum TeamdError {
     OpNotSupp(String),
     #[zbus(name = "teamdItemValueSetFail")]
     ItemValueSetFail(String),
+    #[zbus(name = "teamdConfigReloadFail")]
+    ConfigReloadFail(String),
 }
 
 impl TeamdError {
@@ -50,6 +52,7 @@ impl TeamdError {
             ErrorCode::ItemValueGetFail => TeamdError::ItemValueGetFail(message),
             ErrorCode::OpNotSupp => TeamdError::OpNotSupp(message),
             ErrorCode::ItemValueSetFail => TeamdError::ItemValueSetFail(message),
+            ErrorCode::ConfigReloadFail => TeamdError::ConfigReloadFail(message),
         }
     }
 }

@@ -103,6 +103,12 @@ impl Teamd {
     async fn port_config_dump(&self, port_devname: &str) -> Result<String, TeamdError> {
         self.call(Method::PortConfigDump, &[port_devname]).await
     }
+
+    /// rteam's own: applies a config document live ("" re-reads the file).
+    #[zbus(name = "ConfigReload")]
+    async fn config_reload(&self, config: &str) -> Result<(), TeamdError> {
+        self.call(Method::ConfigReload, &[config]).await.map(drop)
+    }
 }
 
 /// Connects to the system bus and serves the object, without a name yet.

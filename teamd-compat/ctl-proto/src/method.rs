@@ -6,7 +6,7 @@ use std::fmt;
 /// The D-Bus interface and the prefix of every D-Bus error name.
 pub const DBUS_INTERFACE: &str = "org.libteam.teamd";
 
-/// One of the nine control methods teamd serves.
+/// The control methods: C teamd's nine, plus `ConfigReload` (rteam's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Method {
     ConfigDump,
@@ -18,11 +18,14 @@ pub enum Method {
     PortRemove,
     PortConfigUpdate,
     PortConfigDump,
+    /// Applies a new config document live; an empty argument re-reads the
+    /// file teamd was started with.
+    ConfigReload,
 }
 
 impl Method {
     /// Every method, in the order of the spec's table.
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 10] = [
         Method::ConfigDump,
         Method::ConfigDumpActual,
         Method::StateDump,
@@ -32,6 +35,7 @@ impl Method {
         Method::PortRemove,
         Method::PortConfigUpdate,
         Method::PortConfigDump,
+        Method::ConfigReload,
     ];
 
     /// The wire name, identical on every transport.
@@ -46,6 +50,7 @@ impl Method {
             Method::PortRemove => "PortRemove",
             Method::PortConfigUpdate => "PortConfigUpdate",
             Method::PortConfigDump => "PortConfigDump",
+            Method::ConfigReload => "ConfigReload",
         }
     }
 
@@ -63,6 +68,7 @@ impl Method {
             Method::StateItemValueSet => &["state_item_path", "value"],
             Method::PortAdd | Method::PortRemove | Method::PortConfigDump => &["port_devname"],
             Method::PortConfigUpdate => &["port_devname", "port_config"],
+            Method::ConfigReload => &["config"],
         }
     }
 
@@ -143,6 +149,7 @@ error_codes! {
     ItemValueGetFail => "Failed to get item value.",
     OpNotSupp => "Operation not supported.",
     ItemValueSetFail => "Failed to set item value.",
+    ConfigReloadFail => "Failed to reload config.",
 }
 
 impl ErrorCode {
@@ -180,6 +187,7 @@ mod tests {
             ("PortRemove", 1),
             ("PortConfigUpdate", 2),
             ("PortConfigDump", 1),
+            ("ConfigReload", 1),
         ];
         for (m, (name, n)) in Method::ALL.iter().zip(expect) {
             assert_eq!(m.name(), name);
@@ -207,6 +215,7 @@ mod tests {
             ("ItemValueGetFail", "Failed to get item value."),
             ("OpNotSupp", "Operation not supported."),
             ("ItemValueSetFail", "Failed to set item value."),
+            ("ConfigReloadFail", "Failed to reload config."),
         ];
         assert_eq!(ErrorCode::ALL.len(), expect.len());
         for (c, (code, msg)) in ErrorCode::ALL.iter().zip(expect) {

@@ -131,7 +131,8 @@ impl<K: Kernel> Daemon<K> {
 
     /// The team takes the MAC of its first port unless one was configured.
     async fn adopt_port_hwaddr(&mut self, ifindex: u32) -> Result<(), String> {
-        if self.ctx.ports.len() != 1 || self.ctx.hwaddr_explicit {
+        let keep = self.ctx.keep_team_hwaddr.remove(&ifindex);
+        if self.ctx.ports.len() != 1 || self.ctx.hwaddr_explicit || keep {
             return Ok(());
         }
         let ifname = self.ctx.kernel.ifname(ifindex);
@@ -164,7 +165,7 @@ impl<K: Kernel> Daemon<K> {
     }
 
     /// A watcher flipped: push the summary to the kernel, tell the runner.
-    async fn link_changed(&mut self, ifindex: u32) {
+    pub async fn link_changed(&mut self, ifindex: u32) {
         if let Err(e) = linkwatch::refresh_user_linkup(&mut self.ctx, ifindex).await {
             log::err(&format!(
                 "{}: Failed to refresh user link state. ({e})",
@@ -177,7 +178,7 @@ impl<K: Kernel> Daemon<K> {
     }
 
     /// Drops a port from the model with its watches' and runner's sockets and timers.
-    fn forget_port(&mut self, ifindex: u32) {
+    pub fn forget_port(&mut self, ifindex: u32) {
         linkwatch::stop_port(&mut self.ctx, ifindex);
         self.ctx.kernel.packet_close_port(ifindex);
         self.ctx.timers.cancel_port(ifindex);

@@ -11,6 +11,7 @@ use teamd_ctl_proto::usock::{Call, Reply};
 use crate::core::Daemon;
 use crate::kernel::{Kernel, ENODEV};
 use crate::log;
+use crate::reload;
 use crate::state::{self, ItemError};
 
 /// What the core needs from the outside to answer (link lookups by name).
@@ -96,6 +97,7 @@ pub async fn handle<K: Kernel, L: Lookup>(d: &mut Daemon<K>, lookup: &L, call: &
             }
         }
         Method::PortConfigUpdate => port_config_update(d, lookup, arg(0), arg(1)).await,
+        Method::ConfigReload => config_reload(d, lookup, arg(0)).await,
         Method::PortConfigDump => {
             if lookup.link_by_name(arg(0)).await.is_none() {
                 return err(ErrorCode::NoSuchDev);
@@ -165,5 +167,56 @@ async fn port_config_update<K: Kernel, L: Lookup>(
             ));
             err(ErrorCode::ConfigUpdateFail)
         }
+    }
+}
+
+/// Reads the config text a reload applies: the argument, or (when empty) the
+/// file teamd was started with.
+pub fn reload_text<K: Kernel>(d: &Daemon<K>, arg: &str) -> Result<String, String> {
+    if !arg.is_empty() {
+        return Ok(arg.to_string());
+    }
+    let Some(path) = d.ctx.setup.config_file.as_ref() else {
+        return Err("Config reload refused: teamd was not started with a config file (-f), so there is nothing to re-read; pass the new config instead.".into());
+    };
+    std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "Config reload refused: unable to read {}: {e}",
+            path.display()
+        )
+    })
+}
+
+/// ConfigReload: validate all of the new config, then apply it.
+pub async fn config_reload<K: Kernel, L: Lookup>(
+    d: &mut Daemon<K>,
+    lookup: &L,
+    arg: &str,
+) -> Reply {
+    let fail = |message: String| {
+        log::err(&message);
+        Reply::Error {
+            code: ErrorCode::ConfigReloadFail.code().to_string(),
+            message,
+        }
+    };
+    let text = match reload_text(d, arg) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let plan = match reload::plan(d, &text) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    match reload::apply(d, lookup, plan).await {
+        Ok(done) if done.is_empty() => {
+            log::info("Config reloaded: nothing changed.");
+            Reply::Success(String::new())
+        }
+        Ok(done) => {
+            log::info(&format!("Config reloaded: {}.", done.join(", ")));
+            Reply::Success(String::new())
+        }
+        Err(e) => fail(format!("Config reload failed while applying: {e}")),
     }
 }

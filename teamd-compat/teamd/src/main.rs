@@ -12,6 +12,7 @@ mod kernel;
 mod linkwatch;
 mod log;
 mod packet;
+mod reload;
 mod run;
 mod runner;
 mod state;
@@ -252,6 +253,10 @@ fn start(
         daemonized: args.daemonize,
         dbus_enabled: args.dbus,
         zmq_enabled: false,
+        config_file: args
+            .config_file
+            .clone()
+            .filter(|_| args.config_text.is_none()),
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

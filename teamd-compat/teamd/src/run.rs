@@ -23,7 +23,7 @@ use crate::log;
 use crate::packet::{PacketSockets, RxReceiver};
 use crate::runner::Runner;
 use crate::sys::{self, Ready};
-use crate::team::{Ctx, Setup, Timers};
+use crate::team::{Ctx, Setup};
 use crate::usock::{self, CtlRequest};
 
 const EINVAL: i32 = 22;
@@ -183,16 +183,7 @@ async fn start_on(
         ifindex,
         packets,
     };
-    let mut ctx = Ctx {
-        kernel,
-        config,
-        settings,
-        ports: Vec::new(),
-        timers: Timers::default(),
-        setup,
-        hwaddr_explicit: false,
-        pre_add_ports: false,
-    };
+    let mut ctx = Ctx::new(kernel, config, settings, setup);
     set_team_hwaddr(&mut ctx).await?;
     let mut daemon = Daemon {
         ctx,
@@ -239,6 +230,7 @@ async fn start_on(
     daemon.ctx.pre_add_ports = false;
 
     let lookup = RtnlLookup(rtnl.clone());
+    daemon.ctx.config_ports = daemon.ctx.config.port_names().into_iter().collect();
     if !args.no_ports {
         for port in daemon.ctx.config.port_names() {
             let link = lookup.link_by_name(&port).await;
@@ -390,7 +382,7 @@ impl Running {
                 _ = sigint.recv() => self.quit_signal(),
                 _ = sigterm.recv() => self.quit_signal(),
                 _ = sigquit.recv() => self.quit_signal(),
-                _ = sighup.recv() => {}
+                _ = sighup.recv() => self.reload_on_sighup().await,
                 batch = self.events.next_batch() => match batch {
                     Ok(msgs) => self.daemon.on_team_messages(&msgs).await,
                     Err(e) if genl::is_overrun(&e) => {
@@ -431,6 +423,17 @@ impl Running {
         log::info("Exiting...");
         self.shutdown().await;
         status
+    }
+
+    /// SIGHUP re-reads the config file (C teamd ignores SIGHUP; without a
+    /// file there is nothing to re-read, so it still does nothing).
+    async fn reload_on_sighup(&mut self) {
+        if self.daemon.ctx.setup.config_file.is_none() {
+            log::dbg(1, || "SIGHUP ignored: no config file to re-read.".into());
+            return;
+        }
+        log::info("Got SIGHUP: reloading the config file.");
+        let _ = ctl::config_reload(&mut self.daemon, &self.lookup, "").await;
     }
 
     fn quit_signal(&mut self) {

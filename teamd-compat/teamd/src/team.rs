@@ -3,7 +3,7 @@
 //! `&mut Ctx` for the duration of a hook, control interfaces read it through
 //! the core's request handler only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::config::{Config, LinkWatchPolicy, PortSettings, TeamSettings};
@@ -117,6 +117,9 @@ pub struct Setup {
     pub daemonized: bool,
     pub dbus_enabled: bool,
     pub zmq_enabled: bool,
+    /// The file given with -f (and no -c): what SIGHUP and a bare
+    /// `config reload` re-read.
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 pub struct Ctx<K> {
@@ -131,9 +134,30 @@ pub struct Ctx<K> {
     pub hwaddr_explicit: bool,
     /// Ports found enslaved at start-up are adopted without MAC adoption.
     pub pre_add_ports: bool,
+    /// Ports re-enslaved by a reload's mode change: the team keeps its MAC.
+    pub keep_team_hwaddr: BTreeSet<u32>,
+    /// The port names the loaded config document listed (start-up or last
+    /// reload); a reload releases those the new document drops.
+    pub config_ports: BTreeSet<String>,
 }
 
 impl<K: Kernel> Ctx<K> {
+    /// A team with no ports tracked yet.
+    pub fn new(kernel: K, config: Config, settings: TeamSettings, setup: Setup) -> Self {
+        Self {
+            kernel,
+            config,
+            settings,
+            ports: Vec::new(),
+            timers: Timers::default(),
+            setup,
+            hwaddr_explicit: false,
+            pre_add_ports: false,
+            keep_team_hwaddr: BTreeSet::new(),
+            config_ports: BTreeSet::new(),
+        }
+    }
+
     pub fn port(&self, ifindex: u32) -> Option<&Port> {
         self.ports.iter().find(|p| p.ifindex == ifindex)
     }

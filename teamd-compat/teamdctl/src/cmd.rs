@@ -9,6 +9,7 @@ pub enum Action {
     ConfigDump,
     ConfigDumpNoports,
     ConfigDumpActual,
+    ConfigReload,
     StateView,
     StateDump,
     StateItemGet,
@@ -45,10 +46,10 @@ const fn node(
 
 const CONFIG: usize = 0;
 const CONFIG_DUMP: usize = 1;
-const STATE: usize = 4;
-const STATE_ITEM: usize = 7;
-const PORT: usize = 10;
-const PORT_CONFIG: usize = 14;
+const STATE: usize = 5;
+const STATE_ITEM: usize = 8;
+const PORT: usize = 11;
+const PORT_CONFIG: usize = 15;
 
 const TREE: &[Node] = &[
     node(None, "config", &[], None),
@@ -64,6 +65,13 @@ const TREE: &[Node] = &[
         "actual",
         &[],
         Some(Action::ConfigDumpActual),
+    ),
+    // rteam's own; the bracketed parameter is optional
+    node(
+        Some(CONFIG),
+        "reload",
+        &["[FILE]"],
+        Some(Action::ConfigReload),
     ),
     node(None, "state", &[], Some(Action::StateView)),
     node(Some(STATE), "dump", &[], Some(Action::StateDump)),
@@ -142,7 +150,9 @@ pub fn find(words: &[String]) -> Result<(Action, &[String]), CmdError> {
         if let Some(action) = node.action {
             if node.params.len() >= rest.len() {
                 if let Some(missing) = node.params.get(rest.len()) {
-                    return Err(CmdError::MissingParam(missing));
+                    if !missing.starts_with('[') {
+                        return Err(CmdError::MissingParam(missing));
+                    }
                 }
                 return Ok((action, rest));
             }
@@ -214,6 +224,8 @@ mod tests {
             (&["p", "p", "eth0"], Action::PortPresent),
             (&["p", "c", "u", "eth0", "{}"], Action::PortConfigUpdate),
             (&["p", "c", "d", "eth0"], Action::PortConfigDump),
+            (&["config", "reload"], Action::ConfigReload),
+            (&["c", "r", "/etc/teamd/team0.conf"], Action::ConfigReload),
             // the empty word is a prefix of everything: first match wins
             (&["", ""], Action::ConfigDump),
             (&["", "", ""], Action::ConfigDumpNoports),
@@ -276,6 +288,7 @@ mod tests {
     config dump
     config dump noports
     config dump actual
+    config reload [FILE]
     state
     state dump
     state view

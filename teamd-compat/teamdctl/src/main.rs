@@ -218,6 +218,18 @@ fn execute(
             print_json(format, &config);
         }
         Action::ConfigDumpActual => print_json(format, &load(&tdc.config_actual)?),
+        Action::ConfigReload => {
+            // the file is read here, so teamd needs no access to it; without
+            // one, teamd re-reads the file it was started with
+            let text = match params.first() {
+                Some(path) => std::fs::read_to_string(path).map_err(|e| {
+                    eprintln!("Failed to read config file \"{path}\": {e}");
+                    Errno::from_raw(e.raw_os_error().unwrap_or(Errno::EIO as i32))
+                })?,
+                None => String::new(),
+            };
+            tdc.call(Method::ConfigReload, &[&text])?;
+        }
         Action::StateDump => print_json(format, &load(&tdc.state)?),
         Action::StateView => {
             let view = view::state_view(&load(&tdc.state)?, format.verbosity);

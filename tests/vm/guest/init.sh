@@ -34,8 +34,14 @@ modprobe bonding max_bonds=0 || echo "rteam-guest: modprobe bonding failed"
 
 echo "rteam-guest: running script (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 cd /tmp || exit 1
-bash /opt/rteam/job/script.sh </dev/null 2>&1 | tee /results/output.log
-status=${PIPESTATUS[0]}
+# In a session of its own, so that whatever a failed script left running in the background
+# (a ping, a monitor, a daemon) can be found and stopped: it would hold tee's pipe open.
+setsid bash /opt/rteam/job/script.sh </dev/null > >(tee /results/output.log) 2>&1 &
+script_pid=$!
+wait "$script_pid"
+status=$?
+for pid in $(ps -o pid= -s "$script_pid"); do kill -KILL "$pid" 2>/dev/null; done
+sleep 0.5
 echo "$status" > /results/status
 echo "rteam-guest: script exited $status (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 sync

@@ -300,7 +300,7 @@ mod tests {
     use crate::config::{PortSettings, TeamSettings};
     use crate::kernel::fake::FakeKernel;
     use crate::linkwatch::{ethtool::Ethtool, LinkWatch, WatchKind};
-    use crate::team::{Port, Setup, Timers};
+    use crate::team::{Port, Setup};
     use team_nl_client::team_nl::PortItem;
 
     fn ctx(ports: &[(u32, &str, bool, i32, bool)]) -> Ctx<FakeKernel> {
@@ -325,34 +325,27 @@ mod tests {
         k.report(opts, kports);
         let config = Config::new(json!({"runner": {"name": "activebackup"}})).unwrap();
         let settings = TeamSettings::from_config(&config).unwrap();
-        Ctx {
-            kernel: k,
-            config,
-            settings,
-            ports: ports
-                .iter()
-                .rev()
-                .map(|(i, n, up, prio, sticky)| Port {
-                    ifindex: *i,
-                    ifname: n.to_string(),
-                    settings: PortSettings {
-                        prio: *prio,
-                        sticky: *sticky,
-                        ..Default::default()
-                    },
-                    watches: vec![LinkWatch {
-                        id: 0,
-                        up: *up,
-                        down_count: 0,
-                        kind: WatchKind::Ethtool(Ethtool::default()),
-                    }],
-                })
-                .collect(),
-            timers: Timers::default(),
-            setup: Setup::default(),
-            hwaddr_explicit: false,
-            pre_add_ports: false,
-        }
+        let mut ctx = Ctx::new(k, config, settings, Setup::default());
+        ctx.ports = ports
+            .iter()
+            .rev()
+            .map(|(i, n, up, prio, sticky)| Port {
+                ifindex: *i,
+                ifname: n.to_string(),
+                settings: PortSettings {
+                    prio: *prio,
+                    sticky: *sticky,
+                    ..Default::default()
+                },
+                watches: vec![LinkWatch {
+                    id: 0,
+                    up: *up,
+                    down_count: 0,
+                    kind: WatchKind::Ethtool(Ethtool::default()),
+                }],
+            })
+            .collect();
+        ctx
     }
 
     fn set_link(c: &mut Ctx<FakeKernel>, ifindex: u32, up: bool) {

@@ -142,6 +142,18 @@ impl Runner {
         }
     }
 
+    /// A port's settings (prio, sticky, lacp_*) changed by a config reload.
+    pub async fn port_config_changed<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        _ifindex: u32,
+    ) -> KResult {
+        match self {
+            Runner::ActiveBackup(ab) => ab.reevaluate(ctx).await,
+            _ => Ok(()),
+        }
+    }
+
     /// A port's master changed (someone released or moved it).
     pub async fn port_master_changed<K: Kernel>(
         &mut self,
