@@ -48,7 +48,10 @@ impl Periodic {
         // C does not check init_wait; a negative one makes its timerfd_settime
         // fail when the watch starts.
         let init_wait_ms = match int_of(v.get("init_wait")) {
-            Some(ms) if ms < 0 => return Err("Failed add callback timer".into()),
+            Some(ms) if ms < 0 => {
+                log::err("Failed to set timerfd.");
+                return Err("Failed add callback timer".into());
+            }
             Some(ms) => ms as u32,
             None => 0,
         };
