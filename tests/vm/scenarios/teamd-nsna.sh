@@ -84,7 +84,7 @@ record() {
     wait_item runner.active_port "$2" || echo "unexpected: active port not $2" >>"$OUT"
     wait_item ports.p0.link_watches.up "$3" || echo "unexpected: p0 up not $3" >>"$OUT"
     wait_item ports.p1.link_watches.up "$4" || echo "unexpected: p1 up not $4" >>"$OUT"
-    sleep 1
+    sleep 0.5
     {
         echo "== $1"
         echo "active: $(item runner.active_port)"
