@@ -5,6 +5,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod interp;
+
 /// One classic BPF instruction, as `struct sock_filter`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SockFilter {

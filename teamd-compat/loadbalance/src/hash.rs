@@ -658,3 +658,52 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod interp_tests {
+    //! The generated program run by the classic BPF interpreter: it is a
+    //! valid program and hashes what it says it hashes.
+
+    use teamd_bpf::interp::{run, Skb};
+
+    use super::*;
+
+    fn ipv4_udp(src_port: u16) -> Vec<u8> {
+        let mut f = vec![0x02; 6];
+        f.extend_from_slice(&[0x02, 0, 0, 0, 0, 1]);
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&[0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0]);
+        f.extend_from_slice(&[192, 0, 2, 1, 192, 0, 2, 2]);
+        f.extend_from_slice(&src_port.to_be_bytes());
+        f.extend_from_slice(&[0x13, 0x88, 0, 8, 0, 0]);
+        f
+    }
+
+    fn hash_of(prog: &[SockFilter], frame: &[u8]) -> u32 {
+        let skb = Skb {
+            data: frame,
+            protocol: 0x0800,
+            pkt_type: 0,
+            ifindex: 1,
+            vlan_tci: None,
+        };
+        run(prog, &skb).expect("the generated program is valid")
+    }
+
+    #[test]
+    fn l4_hash_follows_ports_and_l3_hash_ignores_them() {
+        let mut l4 = TxHash::default();
+        assert!(l4.add_frag("l4"));
+        let prog = program(&l4);
+        let hashes: std::collections::BTreeSet<u32> =
+            (1000..1016).map(|p| hash_of(&prog, &ipv4_udp(p))).collect();
+        assert!(hashes.len() > 1, "source port must change the hash");
+        let mut l3 = TxHash::default();
+        assert!(l3.add_frag("ipv4"));
+        let prog = program(&l3);
+        assert_eq!(
+            hash_of(&prog, &ipv4_udp(1000)),
+            hash_of(&prog, &ipv4_udp(2000))
+        );
+    }
+}

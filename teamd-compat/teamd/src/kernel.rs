@@ -7,6 +7,8 @@ use team_nl_client::cache::{IfinfoCache, TeamCache};
 use team_nl_client::team_nl::{OptionItem, OptionValue, PortItem};
 use team_nl_client::{Error, Link, Rtnl, TeamGenl};
 
+use std::net::Ipv6Addr;
+
 use crate::packet::{PacketSockets, SockKey, SockSpec};
 
 pub type KResult<T = ()> = Result<T, Error>;
@@ -46,6 +48,10 @@ pub trait Kernel {
     #[allow(dead_code)]
     /// Sends a whole Ethernet frame (from the destination MAC on).
     fn packet_send(&mut self, key: SockKey, frame: &[u8]) -> KResult;
+    /// Sends an ICMPv6 message to `dst` out of port `ifindex` through the
+    /// IPv6 stack, which picks the source address and the checksum (how C
+    /// teamd's nsna_ping sends its solicitations).
+    fn icmp6_send(&mut self, ifindex: u32, dst: Ipv6Addr, message: &[u8]) -> KResult;
 
     fn kernel_port(&self, ifindex: u32) -> Option<&PortItem> {
         self.cache()
@@ -207,6 +213,15 @@ impl Kernel for RealKernel {
             .send(key, frame)
             .map_err(|e| packet_error("send on", key, e))
     }
+
+    fn icmp6_send(&mut self, ifindex: u32, dst: Ipv6Addr, message: &[u8]) -> KResult {
+        self.packets.send_icmp6(ifindex, dst, message).map_err(|e| {
+            Error::kernel(
+                format!("send ICMPv6 on ifindex {ifindex}"),
+                e.raw_os_error().unwrap_or(libc::EIO),
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -238,6 +253,10 @@ pub mod fake {
         /// Frames sent, in order.
         #[allow(dead_code)] // read by the lacp and probe tests being merged
         pub sent: Vec<(SockKey, Vec<u8>)>,
+        /// ICMPv6 messages sent: (port, destination, message).
+        pub icmp6_sent: Vec<(u32, Ipv6Addr, Vec<u8>)>,
+        /// errno every send fails with, when set.
+        pub send_errno: Option<i32>,
     }
 
     impl FakeKernel {
@@ -250,6 +269,8 @@ pub mod fake {
                 fail: Vec::new(),
                 packet_socks: BTreeMap::new(),
                 sent: Vec::new(),
+                icmp6_sent: Vec::new(),
+                send_errno: None,
             }
         }
 
@@ -328,7 +349,17 @@ pub mod fake {
             if !self.packet_socks.contains_key(&key) {
                 return Err(Error::kernel(format!("send on {key:?}"), libc::EBADF));
             }
+            if let Some(errno) = self.send_errno {
+                return Err(Error::kernel(format!("send on {key:?}"), errno));
+            }
             self.sent.push((key, frame.to_vec()));
+            Ok(())
+        }
+        fn icmp6_send(&mut self, ifindex: u32, dst: Ipv6Addr, message: &[u8]) -> KResult {
+            if let Some(errno) = self.send_errno {
+                return Err(Error::kernel("send ICMPv6", errno));
+            }
+            self.icmp6_sent.push((ifindex, dst, message.to_vec()));
             Ok(())
         }
     }

@@ -80,6 +80,8 @@ impl Drop for Open {
 pub struct PacketSockets {
     open: BTreeMap<SockKey, Open>,
     tx: RxSender,
+    /// nsna_ping's send-only ICMPv6 socket, opened on first use.
+    icmp6: Option<OwnedFd>,
 }
 
 // Frames longer than this are cut; every protocol teamd reads fits easily.
@@ -92,6 +94,7 @@ impl PacketSockets {
             Self {
                 open: BTreeMap::new(),
                 tx,
+                icmp6: None,
             },
             rx,
         )
@@ -127,6 +130,25 @@ impl PacketSockets {
             o.spec.ethertype,
             frame,
         )
+    }
+}
+
+impl PacketSockets {
+    /// Sends an ICMPv6 message through the kernel's IPv6 stack, out of
+    /// `ifindex` (the kernel picks the source address, as for C teamd).
+    pub fn send_icmp6(
+        &mut self,
+        ifindex: u32,
+        dst: std::net::Ipv6Addr,
+        message: &[u8],
+    ) -> std::io::Result<()> {
+        let fd = match self.icmp6.take() {
+            Some(fd) => fd,
+            None => sys::icmp6::open()?,
+        };
+        let r = sys::icmp6::send(&fd, ifindex, dst, message);
+        self.icmp6 = Some(fd);
+        r
     }
 }
 

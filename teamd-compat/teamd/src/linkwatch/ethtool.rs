@@ -44,8 +44,9 @@ pub fn on_port_changed<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) -> bool {
         Some(p) => p
             .watches
             .iter()
-            .map(|w| match &w.kind {
-                WatchKind::Ethtool(e) => (w.id, w.up, e.clone()),
+            .filter_map(|w| match &w.kind {
+                WatchKind::Ethtool(e) => Some((w.id, w.up, e.clone())),
+                _ => None,
             })
             .collect(),
         None => return false,

@@ -3,7 +3,12 @@
 //! their up/down bookkeeping, and the per-port summary that teamd writes to
 //! the kernel's `user_linkup`. One file per watcher kind.
 
+pub mod arp_ping;
 pub mod ethtool;
+pub mod nsna_ping;
+pub mod periodic;
+#[cfg(test)]
+mod probe_tests;
 
 use serde_json::{json, Map, Value};
 
@@ -16,12 +21,16 @@ use crate::team::Ctx;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WatchKind {
     Ethtool(ethtool::Ethtool),
+    ArpPing(arp_ping::ArpPing),
+    NsnaPing(nsna_ping::NsnaPing),
 }
 
 impl WatchKind {
     pub fn name(&self) -> &'static str {
         match self {
             WatchKind::Ethtool(_) => "ethtool",
+            WatchKind::ArpPing(_) => "arp_ping",
+            WatchKind::NsnaPing(_) => "nsna_ping",
         }
     }
 }
@@ -44,6 +53,8 @@ impl LinkWatch {
         m.insert("down_count".into(), json!(self.down_count));
         match &self.kind {
             WatchKind::Ethtool(e) => e.state(&mut m),
+            WatchKind::ArpPing(a) => a.state(&mut m),
+            WatchKind::NsnaPing(n) => n.state(&mut m),
         }
         Value::Object(m)
     }
@@ -55,6 +66,8 @@ fn watch_from(ifname: &str, v: &Value, id: u32, up: bool) -> Result<LinkWatch, S
         str_of(v.get("name")).ok_or_else(|| format!("{ifname}: Failed to get link watch name."))?;
     let kind = match name {
         "ethtool" => WatchKind::Ethtool(ethtool::Ethtool::from_config(v)?),
+        "arp_ping" => WatchKind::ArpPing(arp_ping::ArpPing::from_config(v)?),
+        "nsna_ping" => WatchKind::NsnaPing(nsna_ping::NsnaPing::from_config(v)?),
         other => return Err(format!("No link_watch named \"{other}\" available.")),
     };
     Ok(LinkWatch {
@@ -98,17 +111,32 @@ pub fn load(config: &mut Config, ifname: &str, up: bool) -> Result<Vec<LinkWatch
     Ok(watches)
 }
 
-/// Starts the watches `load()` put on a port (sockets, timers). The ethtool
-/// watch needs nothing: it follows the kernel's port events.
+/// Starts the watches `load()` put on a port. The ethtool watch needs
+/// nothing (it follows the kernel's port events); a probing watch opens its
+/// socket, arms its tick and hands the port's carrier to teamd
+/// (`user_linkup_enabled`, never turned off again, as in C teamd).
 pub async fn start_port<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) -> Result<(), String> {
-    let kinds: Vec<(u32, WatchKind)> = match ctx.port(ifindex) {
-        Some(p) => p.watches.iter().map(|w| (w.id, w.kind.clone())).collect(),
+    let (ifname, kinds): (String, Vec<(u32, WatchKind)>) = match ctx.port(ifindex) {
+        Some(p) => (
+            p.ifname.clone(),
+            p.watches.iter().map(|w| (w.id, w.kind.clone())).collect(),
+        ),
         None => return Ok(()),
     };
-    for (_id, kind) in kinds {
-        match kind {
-            WatchKind::Ethtool(_) => {}
-        }
+    for (watch, kind) in kinds {
+        let (spec, periodic) = match &kind {
+            WatchKind::Ethtool(_) => continue,
+            WatchKind::ArpPing(a) => (a.sock_spec(ifindex), &a.periodic),
+            WatchKind::NsnaPing(n) => (n.sock_spec(ifindex), &n.periodic),
+        };
+        ctx.kernel
+            .packet_open(SockKey::LinkWatch { ifindex, watch }, spec)
+            .map_err(|e| format!("Failed to create socket. ({e})"))?;
+        periodic::start(ctx, ifindex, watch, periodic);
+        ctx.kernel
+            .set_port_bool("user_linkup_enabled", ifindex, true)
+            .await
+            .map_err(|e| format!("{ifname}: Failed to enable user linkup. ({e})"))?;
     }
     Ok(())
 }
@@ -136,11 +164,12 @@ pub fn on_packet<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32, watch: u32, frame: &
         return false; // a frame queued before the watch went away
     };
     match kind {
-        WatchKind::Ethtool(_) => {
-            let _ = frame;
-            false
-        }
+        WatchKind::Ethtool(_) => {}
+        WatchKind::ArpPing(a) => a.receive(ctx, ifindex, watch, frame),
+        WatchKind::NsnaPing(n) => n.receive(ctx, ifindex, watch, frame),
     }
+    // A reply only marks the watch alive; the next tick decides.
+    false
 }
 
 /// A watch's timer fired; true when the watch's state changed.
@@ -157,12 +186,23 @@ pub async fn on_timer<K: Kernel>(
     else {
         return Ok(false);
     };
-    match kind {
-        WatchKind::Ethtool(_) => {
-            let _ = id;
-            Ok(false)
-        }
+    if id != periodic::TICK {
+        return Ok(false);
     }
+    let changed = match &kind {
+        WatchKind::Ethtool(_) => return Ok(false),
+        WatchKind::ArpPing(_) | WatchKind::NsnaPing(_) => periodic::tick(ctx, ifindex, watch),
+    };
+    let sent = match &kind {
+        WatchKind::ArpPing(a) => a.send(ctx, ifindex, watch),
+        WatchKind::NsnaPing(n) => n.send(ctx, ifindex),
+        WatchKind::Ethtool(_) => Ok(()),
+    };
+    if let Err(e) = sent {
+        log::err("sendto failed.");
+        log::warn(&format!("Loop callback failed with: {e}"));
+    }
+    Ok(changed)
 }
 
 /// Records a watcher's verdict; true when the watcher's state changed.

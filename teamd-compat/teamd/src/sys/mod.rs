@@ -1,6 +1,7 @@
 //! Process plumbing C teamd gets from libdaemon: the PID file, `-k`/`-e`,
 //! and daemonizing with the parent waiting for the child's start-up result.
-//! With [`packet`], the only module allowed `unsafe` (fork, packet sockets).
+//! With [`packet`], [`icmp6`] and [`resolve`], the only modules allowed
+//! `unsafe` (fork, packet and ICMPv6 sockets, getaddrinfo).
 
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
@@ -9,7 +10,11 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
 #[allow(unsafe_code)]
+pub mod icmp6;
+#[allow(unsafe_code)]
 pub mod packet;
+#[allow(unsafe_code)]
+pub mod resolve;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
