@@ -13,7 +13,7 @@ use teamd_probe::nd::{NeighbourAdvert, ND_NEIGHBOR_SOLICIT};
 use super::*;
 use crate::config::TeamSettings;
 use crate::kernel::fake::FakeKernel;
-use crate::team::{Port, Setup, TimerKey, Timers};
+use crate::team::{Port, Setup, TimerKey};
 
 const MAC2: [u8; 6] = [2, 0, 0, 0, 0, 2];
 const MAC3: [u8; 6] = [2, 0, 0, 0, 0, 3];
@@ -58,16 +58,9 @@ fn ctx(watch: serde_json::Value, enabled: [bool; 2]) -> Ctx<FakeKernel> {
             watches,
         });
     }
-    Ctx {
-        kernel: k,
-        config,
-        settings,
-        ports,
-        timers: Timers::default(),
-        setup: Setup::default(),
-        hwaddr_explicit: false,
-        pre_add_ports: false,
-    }
+    let mut ctx = Ctx::new(k, config, settings, Setup::default());
+    ctx.ports = ports;
+    ctx
 }
 
 fn arp_watch() -> serde_json::Value {
