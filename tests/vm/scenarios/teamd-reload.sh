@@ -93,19 +93,26 @@ assert_eq 20 "$(opt priority -p p1 2>&1)" "p1 kernel priority"
 [ "$(state | jq .ports.p1.link_watches.list.link_watch_0.name)" = '"ethtool"' ] || fail "p1 watch lost"
 ok "prio change applied live, active port follows"
 
-echo "== 2: a second watch on p0, then back to the global one"
+echo "== 2: more watches: two on p0, an arp_ping on the active p1; then back to the global one"
 reload '{"device": "team0", "runner": {"name": "activebackup"}, "link_watch": {"name": "ethtool"},
          "ports": {"p0": {"prio": 10, "link_watch": [{"name": "ethtool", "delay_down": 500},
                                                      {"name": "ethtool", "delay_up": 300}]},
-                   "p1": {"prio": 20}}}'
-# its own two, then the global one (both lists apply, as in C teamd)
+                   "p1": {"prio": 20, "link_watch": {"name": "arp_ping", "interval": 100,
+                          "missed_max": 3, "source_host": "192.0.2.1", "target_host": "192.0.2.2"}}}}'
+# each port: its own watches, then the global one (both lists apply, as in C teamd)
 assert_eq 3 "$(state | jq '.ports.p0.link_watches.list | length')" "p0 watch count"
-assert_eq 1 "$(state | jq '.ports.p1.link_watches.list | length')" "p1 watch count"
+assert_eq 2 "$(state | jq '.ports.p1.link_watches.list | length')" "p1 watch count"
 assert_eq 500 "$(state | jq '[.ports.p0.link_watches.list[] | .delay_down] | max')" "p0 delay_down"
+assert_eq '"arp_ping"' "$(state | jq '[.ports.p1.link_watches.list[] | select(.name == "arp_ping")][0].name')" "p1 arp_ping watch"
+# the peer answers the new watch's probes: it stays up for a dozen intervals
+sleep 1.5
+assert_eq true "$(state | jq '[.ports.p1.link_watches.list[] | select(.name == "arp_ping")][0].up')" "p1 arp_ping up"
 assert_eq true "$(item ports.p0.link_watches.up)" "p0 link after the watch change"
+assert_eq p1 "$(item runner.active_port)" "active port after the watch change"
 reload '{"device": "team0", "runner": {"name": "activebackup"}, "link_watch": {"name": "ethtool"},
          "ports": {"p0": {"prio": 10}, "p1": {"prio": 20}}}'
 assert_eq 1 "$(state | jq '.ports.p0.link_watches.list | length')" "p0 watch count after removal"
+assert_eq '["ethtool"]' "$(state | jq -c '[.ports.p1.link_watches.list[] | .name]')" "p1 watches after removal"
 ok "watch lists change live"
 
 echo "== 3: SIGHUP re-reads the start-up file (p0 prio 30 sticky)"
