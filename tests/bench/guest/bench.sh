@@ -34,7 +34,7 @@ declare -A TEAMD=([C]=/usr/bin/teamd [rteam]=$B/teamd)
 for f in "$MON" "$CTLB" "${TEAMD[rteam]}"; do [ -x "$f" ] || fail "$f missing"; done
 
 R=/results
-mkdir -p $R/events $R/samples
+mkdir -p $R/events $R/samples $R/logs
 : >$R/values.txt
 : >$R/notes.txt
 t_start=$(date +%s)
@@ -97,18 +97,22 @@ start() {
         args+=(--config "$c")
     done
     rm -f /tmp/pids
-    READY_NS=$("$MON" ready --dbus "${args[@]}" --pids /tmp/pids --timeout 300 \
+    READY_NS=$("$MON" ready --dbus "${args[@]}" --pids /tmp/pids --timeout 120 \
         --log "/tmp/teamd.$impl.log" -- "${TEAMD[$impl]}" -D -f '{}')
     local rc=$?
-    mapfile -t DAEMON_PIDS </tmp/pids
+    mapfile -t DAEMON_PIDS </tmp/pids 2>/dev/null
     return $rc
 }
+
+# alive PID: the process exists and is not a zombie (daemons started by the monitor are
+# reparented to init once it exits, and reaped whenever init gets to it)
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 
 # stop: end the daemons started by start (by pid) and wait until their teams are gone.
 stop() {
     local pid dev
     for pid in "${DAEMON_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${DAEMON_PIDS[@]}"; do wait_for -t 60 sh -c "! kill -0 $pid"; done
+    for pid in "${DAEMON_PIDS[@]}"; do wait_for -t 60 sh -c "! { [ -e /proc/$pid ] && ! grep -q '^State:[[:space:]]*Z' /proc/$pid/status; }"; done
     DAEMON_PIDS=()
     for dev in $(ip -o link show type team | awk -F': ' '{ print $2 }'); do
         ip link del "${dev%@*}" 2>/dev/null
@@ -120,6 +124,18 @@ stop() {
 ports_up() {
     local p
     for p in $(port_names "$1"); do ip link set "$p" up; done
+}
+
+# until_ok SECS CMD...: rerun CMD every 0.1 s until it succeeds; false after SECS (unlike
+# wait_for, a row that does not converge is reported, not the end of the bench)
+until_ok() {
+    local tries=$(($1 * 10))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.1
+    done
 }
 
 item() { "$CTL" "${2:-team0}" state item get "$1" 2>/dev/null; }
@@ -171,10 +187,11 @@ mem() {
     echo "  $impl $key: rss $rss kB, pss $pss kB"
 }
 
-# probe IMPL CONF: does the daemon run with CONF? Its last log line goes to PROBE_MSG.
+# probe IMPL CONF WORD: does the daemon run with CONF, its state dump naming WORD (the
+# runner or watch asked for)? Its last log line goes to PROBE_MSG.
 PROBE_MSG=
 probe() {
-    local impl=$1 c=$2 p pid dev tries=150 ok=1
+    local impl=$1 c=$2 word=$3 p pid dev tries=150 ok=1
     dev=$(jq -r .device "$c")
     for p in $(port_names "$c"); do ip link set "$p" down; done
     "${TEAMD[$impl]}" -f "$c" >/tmp/probe.log 2>&1 &
@@ -183,7 +200,7 @@ probe() {
         if ! kill -0 "$pid" 2>/dev/null; then
             break
         fi
-        if [ "$(item setup.runner_name "$dev")" = "$(jq -r .runner.name "$c")" ]; then
+        if "$CTL" "$dev" state dump 2>/dev/null | grep -q "\"$word\""; then
             ok=0
             break
         fi
@@ -191,6 +208,8 @@ probe() {
         sleep 0.1
     done
     PROBE_MSG=$(grep -v '^$' /tmp/probe.log | tail -n 1)
+    [ "$ok" = 0 ] || PROBE_MSG=${PROBE_MSG:-"no $word in its state"}
+    cp /tmp/probe.log "$R/logs/probe.$impl.$word.log"
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     ip link del "$dev" 2>/dev/null
@@ -275,13 +294,13 @@ done
 section "probes"
 declare -A HAS_ARP HAS_LACP
 for impl in "${IMPLS[@]}"; do
-    if probe "$impl" /tmp/arp.conf; then
+    if probe "$impl" /tmp/arp.conf arp_ping; then
         HAS_ARP[$impl]=1
     else
         HAS_ARP[$impl]=0
         echo "  $impl: arp_ping not available (teamd said: $PROBE_MSG)"
     fi
-    if probe "$impl" /tmp/lacp.conf; then
+    if probe "$impl" /tmp/lacp.conf lacp; then
         HAS_LACP[$impl]=1
     else
         HAS_LACP[$impl]=0
@@ -328,6 +347,7 @@ for impl in "${IMPLS[@]}"; do
     ip link set team0 up
     if ! wait_watch_up /tmp/arp.conf || ! wait_item runner.active_port a0; then
         note failover_arp "$impl" "arp_ping never saw its peers"
+        "$CTL" team0 state dump >"$R/logs/failover_arp.$impl.state.json" 2>&1
         stop
         continue
     fi
@@ -387,7 +407,7 @@ for impl in "${IMPLS[@]}"; do
     done
     wait_watch_up /tmp/ab.conf || note mem_after "$impl" "ports not up after the flaps"
     sleep 2
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
         mem mem_after "$impl" "$pid"
     else
         note mem_after "$impl" "daemon died under load"
@@ -438,17 +458,18 @@ for impl in "${IMPLS[@]}"; do
     else
         ports_up /tmp/lacp.conf
         ip link set team0 up
-        wait_for -t 30 ip netns exec lpeer "$NL" team1 ports
+        until_ok 30 ip netns exec lpeer "$NL" team1 ports || echo "  partner team1 not up"
         ip -n lpeer link set team1 up
         LOG=$R/events/lacp.$impl.log
         monitor_start "$LOG"
         for ((r = 0; r < REPS; r++)); do
             # both ends up at once: the far ports (already in team1) up in one batch
             printf 'link set m0 up\nlink set m1 up\n' | ip -n lpeer -batch -
-            wait_for -t 30 sh -c "[ \"\$($NL team0 -p l0 getoption enabled)\" = true ] &&
-                [ \"\$($NL team0 -p l1 getoption enabled)\" = true ]"
+            until_ok 30 sh -c "[ \"\$($NL team0 -p l0 getoption enabled)\" = true ] &&
+                [ \"\$($NL team0 -p l1 getoption enabled)\" = true ]" ||
+                echo "  $impl: lacp did not converge (rep $r)"
             printf 'link set m0 down\nlink set m1 down\n' | ip -n lpeer -batch -
-            wait_for -t 30 sh -c "[ \"\$($NL team0 -p l0 getoption enabled)\" = false ] &&
+            until_ok 30 sh -c "[ \"\$($NL team0 -p l0 getoption enabled)\" = false ] &&
                 [ \"\$($NL team0 -p l1 getoption enabled)\" = false ]"
         done
         monitor_stop
@@ -499,4 +520,5 @@ for watch in arp eth; do
 done
 
 section "done"
+cp /tmp/teamd.*.log /tmp/partner.log /tmp/monitor.err "$R/logs/" 2>/dev/null
 echo "bench: finished in $(($(date +%s) - t_start)) s"

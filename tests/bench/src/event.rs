@@ -1,6 +1,7 @@
 //! The monitor's event lines: `<ns> <words...>`, one event a line.
 //!
-//! Words are `ready`, `link IF up|down`, `option TEAM NAME PORT|- VALUE` and
+//! Words are `ready`, `link IF up|down`, `port TEAM IF up|down`,
+//! `option TEAM NAME PORT|- VALUE` and
 //! `stamp LABEL...`. Events are matched by word prefix (see [`Timed::matches`]), so a
 //! pattern such as `option team0 activeport` picks every active-port change.
 
@@ -109,9 +110,6 @@ mod tests {
     fn log_is_sorted_and_bad_lines_counted() {
         let (ev, bad) = parse_log("5 link p0 up\ngarbage\n\n3 stamp x\n7 link p0 dow");
         assert_eq!(bad, 1);
-        assert_eq!(
-            ev.iter().map(|e| e.ns).collect::<Vec<_>>(),
-            vec![3, 5, 7]
-        );
+        assert_eq!(ev.iter().map(|e| e.ns).collect::<Vec<_>>(), vec![3, 5, 7]);
     }
 }

@@ -10,17 +10,28 @@ pub struct Paired {
     pub missed: usize,
 }
 
-/// For every event matching `start`, the time until each of `ends` has matched an event
-/// after it (the latest of those first matches). A start whose ends are not all seen
-/// before the next start counts as missed. `events` must be sorted by time.
-pub fn pair(events: &[Timed], start: &str, ends: &[&str]) -> Paired {
+/// For every start, the time until each of `ends` has matched an event after it (the
+/// latest of those first matches). A start is witnessed by events matching `starts`:
+/// several witnesses of one kernel change (e.g. the RTNLGRP_LINK carrier message and the
+/// team driver's port event) arrive in either order, so each pattern is taken once per
+/// start, the earliest witness counts, and a pattern seen again begins the next start.
+/// A start whose ends are not all seen before the next start counts as missed. `events`
+/// must be sorted by time.
+pub fn pair(events: &[Timed], starts: &[&str], ends: &[&str]) -> Paired {
     let mut out = Paired::default();
-    let starts: Vec<usize> = events
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| e.matches(start))
-        .map(|(i, _)| i)
-        .collect();
+    let mut first_starts: Vec<usize> = Vec::new();
+    let mut seen = vec![false; starts.len()];
+    for (i, e) in events.iter().enumerate() {
+        let Some(k) = starts.iter().position(|s| e.matches(s)) else {
+            continue;
+        };
+        if first_starts.is_empty() || seen[k] {
+            first_starts.push(i);
+            seen.iter_mut().for_each(|s| *s = false);
+        }
+        seen[k] = true;
+    }
+    let starts = first_starts;
     for (k, &si) in starts.iter().enumerate() {
         let limit = starts.get(k + 1).copied().unwrap_or(events.len());
         let t0 = events[si].ns;
@@ -55,7 +66,7 @@ mod tests {
              200 link p0 up\n210 option team0 activeport - p0\n\
              300 link p0 down\n390 option team0 activeport - p1\n",
         );
-        let p = pair(&ev, "link p0 down", &["option team0 activeport - p1"]);
+        let p = pair(&ev, &["link p0 down"], &["option team0 activeport - p1"]);
         assert_eq!(p.ns, vec![50, 90]);
         assert_eq!(p.missed, 0);
     }
@@ -68,17 +79,36 @@ mod tests {
         );
         let p = pair(
             &ev,
-            "link p1 up",
-            &["option team0 enabled p0 true", "option team0 enabled p1 true"],
+            &["link p1 up"],
+            &[
+                "option team0 enabled p0 true",
+                "option team0 enabled p1 true",
+            ],
         );
         assert_eq!(p.ns, vec![10]);
         assert_eq!(p.missed, 1);
     }
 
     #[test]
+    fn two_witnesses_of_one_change_are_one_start() {
+        let (ev, _) = parse_log(
+            "100 port team0 p0 down\n120 option team0 activeport - p1\n130 link p0 down\n\
+             200 link p0 up\n210 option team0 activeport - p0\n\
+             300 link p0 down\n310 port team0 p0 down\n350 option team0 activeport - p1\n",
+        );
+        let p = pair(
+            &ev,
+            &["link p0 down", "port team0 p0 down"],
+            &["option team0 activeport - p1"],
+        );
+        assert_eq!(p.ns, vec![20, 50]);
+        assert_eq!(p.missed, 0);
+    }
+
+    #[test]
     fn end_before_start_does_not_count() {
         let (ev, _) = parse_log("5 option team0 activeport - p1\n10 link p0 down\n");
-        let p = pair(&ev, "link p0 down", &["option team0 activeport"]);
+        let p = pair(&ev, &["link p0 down"], &["option team0 activeport"]);
         assert!(p.ns.is_empty());
         assert_eq!(p.missed, 1);
     }

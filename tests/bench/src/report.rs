@@ -64,8 +64,9 @@ impl Unit {
 /// Where a figure comes from.
 #[derive(Debug, Clone, Copy)]
 enum Source {
-    /// Latencies paired from the monitor's events of this row: start pattern, end patterns.
-    Events(&'static str, &'static [&'static str]),
+    /// Latencies paired from the monitor's events of this row: start patterns (any of,
+    /// the earliest witness), end patterns (all of).
+    Events(&'static [&'static str], &'static [&'static str]),
     /// One sample per line (ns).
     Samples,
     /// One scalar, already in the unit (time scalars in ns are converted).
@@ -108,10 +109,10 @@ const fn spec(
 const SPECS: &[Spec] = &[
     spec("1", "failover_ethtool", "failover_ethtool",
         "Failover, activebackup + ethtool: carrier down → `activeport` changed",
-        Unit::Ms, Source::Events("link p0 down", &["option team0 activeport - p1"])),
+        Unit::Ms, Source::Events(&["link p0 down", "port team0 p0 down"], &["option team0 activeport - p1"])),
     spec("2", "failover_arp", "failover_arp",
         "Failover, activebackup + arp_ping 100 ms/missed_max 1: peer stops replying → port disabled",
-        Unit::Ms, Source::Events("stamp noreply a0", &["option team0 enabled a0 false"])),
+        Unit::Ms, Source::Events(&["stamp noreply a0"], &["option team0 enabled a0 false"])),
     spec("3", "ready", "ready",
         "Start to ready (2 ports enslaved, D-Bus name owned)",
         Unit::Ms, Source::Samples),
@@ -138,7 +139,7 @@ const SPECS: &[Spec] = &[
     spec("6b", "mem_teams_pss", "mem_teams", "Total PSS of all teams' daemons", Unit::KiB, Source::Value { ns: false }),
     spec("7", "lacp", "lacp",
         "LACP, both ends up → both ports selected and enabled",
-        Unit::Ms, Source::Events("link l0 up", &["option team0 enabled l0 true", "option team0 enabled l1 true"])),
+        Unit::Ms, Source::Events(&["link l0 up", "port team0 l0 up"], &["option team0 enabled l0 true", "option team0 enabled l1 true"])),
     spec("8a", "idle_arp_cpu_ms", "idle_arp", "Idle CPU time, arp_ping on 4 ports", Unit::Ms, Source::Value { ns: false }),
     spec("8a", "idle_arp_wakeups", "idle_arp", "Idle wakeups (context switches), arp_ping on 4 ports", Unit::PerSec, Source::Value { ns: false }),
     spec("8b", "idle_eth_cpu_ms", "idle_eth", "Idle CPU time, ethtool on 4 ports", Unit::Ms, Source::Value { ns: false }),
@@ -149,7 +150,12 @@ const SPECS: &[Spec] = &[
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     /// A distribution: its summary and the samples, in the row's unit.
-    Dist { summary: Summary, samples: Vec<f64> },
+    Dist {
+        summary: Summary,
+        samples: Vec<f64>,
+        /// Starts without a complete end (latency rows only).
+        unpaired: usize,
+    },
     Value(f64),
     /// Not measured, and why.
     Missing(String),
@@ -191,10 +197,14 @@ fn cell(spec: &Spec, inputs: &Inputs, imp: &str) -> Cell {
                 .unwrap_or_else(|| "no data".to_string()),
         )
     };
-    let dist = |ns: Vec<f64>, extra: String| {
+    let dist = |ns: Vec<f64>, unpaired: usize, extra: String| {
         let samples: Vec<f64> = ns.iter().map(|&x| spec.unit.from_ns(x)).collect();
         match summarize(&samples) {
-            Some(summary) => Cell::Dist { summary, samples },
+            Some(summary) => Cell::Dist {
+                summary,
+                samples,
+                unpaired,
+            },
             None if extra.is_empty() => missing(),
             None => Cell::Missing(extra),
         }
@@ -208,12 +218,12 @@ fn cell(spec: &Spec, inputs: &Inputs, imp: &str) -> Cell {
                 } else {
                     String::new()
                 };
-                dist(p.ns.iter().map(|&x| x as f64).collect(), why)
+                dist(p.ns.iter().map(|&x| x as f64).collect(), p.missed, why)
             }
             None => missing(),
         },
         Source::Samples => match inputs.samples.get(&k(spec.key)) {
-            Some(s) => dist(s.clone(), String::new()),
+            Some(s) => dist(s.clone(), 0, String::new()),
             None => missing(),
         },
         Source::Value { ns } => match inputs.values.get(&k(spec.key)) {
@@ -277,12 +287,21 @@ fn cell_text(row: &Row, c: &Cell) -> String {
             num(s.max),
             s.n
         ),
-        Cell::Dist { summary: s, .. } => format!(
-            "{} ({}–{}, n={})",
+        Cell::Dist {
+            summary: s,
+            unpaired,
+            ..
+        } => format!(
+            "{} ({}–{}, n={}{})",
             num(s.median),
             num(s.min),
             num(s.max),
-            s.n
+            s.n,
+            if *unpaired > 0 {
+                format!(", {unpaired} unpaired")
+            } else {
+                String::new()
+            }
         ),
         Cell::Value(v) => num(*v),
         Cell::Missing(why) => format!("— {why}"),
@@ -364,13 +383,13 @@ pub fn render_md(rows: &[Row], inputs: &Inputs, plots: &[(String, String)]) -> S
     s.push_str(&table_md(rows, inputs));
     let _ = writeln!(s, "\n## How each figure is taken\n");
     for line in [
-        "1. Two veth ports, far ends in a netns. The far end of the active port goes down; from the monitor's receipt of the port's carrier-down RTNLGRP_LINK event to its receipt of the Team `change_event` with `activeport` = the backup port.",
+        "1. Two veth ports, far ends in a netns. The far end of the active port goes down; from the monitor's receipt of the first witness of the carrier loss (the RTNLGRP_LINK message or the team driver's port event, whichever came first) to its receipt of the Team `change_event` with `activeport` = the backup port.",
         "2. Each port's far end alone in a netns answering ARP for the target. The monitor stamps, in the far end's netns, just before setting its `arp_ignore` to 8 (answer nothing); the end is the Team event `enabled` = false for that port.",
         "3. The monitor starts the daemon itself (`teamd -D -f CONF`): from just before the fork to the last of: every configured port's RTM_NEWLINK with the team as master, and the D-Bus `NameOwnerChanged` for `org.libteam.teamd.team0`.",
         "4. `rteam-bench-ctl`: one connection, calls one at a time; unix socket via `teamd-ctl-proto`, D-Bus via `teamd-dbus`'s zbus proxy on the system bus.",
         "5. Rss and Pss from `/proc/PID/smaps_rollup`, 2 s after ready (ports up). Load: the timed calls of 4, then more `StateDump` calls over the socket, then port flaps (each a port set admin down and up, in batches of 100 by `ip -batch`; admin state reaches teamd at once, where a far end's carrier would be rate-limited by the kernel's linkwatch). Growth = after − idle.",
         "6. As 3 and 5 for one team with many ports, and for many teams started at once (one daemon per team, 2 ports each; the time is until every team is ready).",
-        "7. Both ends run the lacp runner (active, fast rate); the partner is always C teamd in a netns. Both far ports are set up in one `ip -batch`; from the monitor's carrier-up event of the first port to both ports' `enabled` = true.",
+        "7. Both ends run the lacp runner (active, fast rate); the partner is always C teamd in a netns. Both far ports are set up in one `ip -batch`; from the first witness of the first port's carrier-up (as in 1) to both ports' `enabled` = true.",
         "8. CPU time (utime + stime of `/proc/PID/stat`) and wakeups (voluntary + involuntary context switches of all the daemon's threads) over the idle window, team up with 4 ports.",
     ] {
         let _ = writeln!(s, "{line}");
@@ -392,9 +411,13 @@ pub fn render_md(rows: &[Row], inputs: &Inputs, plots: &[(String, String)]) -> S
 
 fn cell_json(c: &Cell) -> Value {
     match c {
-        Cell::Dist { summary: s, samples } => json!({
+        Cell::Dist {
+            summary: s,
+            samples,
+            unpaired,
+        } => json!({
             "n": s.n, "median": s.median, "min": s.min, "max": s.max, "p99": s.p99,
-            "samples": samples,
+            "unpaired": unpaired, "samples": samples,
         }),
         Cell::Value(v) => json!({ "value": v }),
         Cell::Missing(why) => json!({ "missing": why }),
@@ -460,10 +483,7 @@ mod tests {
         );
         let rows = build(&inputs);
         let row = rows.iter().find(|r| r.key == "failover_arp").unwrap();
-        assert_eq!(
-            row.cells[1],
-            Cell::Missing("arp_ping not available".into())
-        );
+        assert_eq!(row.cells[1], Cell::Missing("arp_ping not available".into()));
         assert_eq!(row.cells[0], Cell::Missing("no data".into()));
         assert_eq!(row.ratio, None);
         let md = table_md(&rows, &inputs);

@@ -69,11 +69,12 @@ pub fn run(quick: bool, mut opts: RunOpts) -> Result<u8> {
         raw.join("meta.txt"),
         fs::read_to_string(raw.join("meta.txt"))? + &format!("mode {mode}\n"),
     )?;
-    util::run(Command::new(bins.join("rteam-bench-report")).arg(&raw).arg(&out))?;
-    eprintln!(
-        "xtask: bench report in {}",
-        out.join("report.md").display()
-    );
+    util::run(
+        Command::new(bins.join("rteam-bench-report"))
+            .arg(&raw)
+            .arg(&out),
+    )?;
+    eprintln!("xtask: bench report in {}", out.join("report.md").display());
     print!("{}", fs::read_to_string(out.join("table.md"))?);
     Ok(0)
 }

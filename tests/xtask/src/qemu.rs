@@ -202,7 +202,12 @@ pub fn run_script(
     if let Some(dest) = &opts.results_to {
         util::remove_dir(dest)?;
         fs::create_dir_all(dest)?;
-        util::run(Command::new("cp").arg("-a").arg(results.join(".")).arg(dest))?;
+        util::run(
+            Command::new("cp")
+                .arg("-a")
+                .arg(results.join("."))
+                .arg(dest),
+        )?;
     }
     if opts.keep || !outcome.passed() {
         eprintln!("xtask: logs kept in {}", run_dir.display());

@@ -2,8 +2,8 @@
 //! it reads what the kernel and the system bus announce and prints each event with a
 //! CLOCK_MONOTONIC stamp (see `rteam_bench::event`).
 //!
-//! - `events`: link carrier changes (RTNLGRP_LINK) and changes of the named Team options
-//!   (the team genl `change_event` group), until killed.
+//! - `events`: link carrier changes (RTNLGRP_LINK), team port link changes and changes of
+//!   the named Team options (the team genl `change_event` group), until killed.
 //! - `stamp`: one `stamp` line, then optionally a write to a file (the trigger of a row
 //!   that has no kernel event of its own, e.g. a peer told to stop answering ARP).
 //! - `ready`: starts daemons itself and reports the time from just before the first start
@@ -27,7 +27,10 @@ use team_nl_client::team_nl::OptionValue;
 use team_nl_client::{LinkEvent, Rtnl, TeamGenl};
 
 #[derive(Parser)]
-#[command(name = "rteam-bench-monitor", about = "timestamped kernel and bus events")]
+#[command(
+    name = "rteam-bench-monitor",
+    about = "timestamped kernel and bus events"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -158,6 +161,7 @@ async fn events(options: &[String]) -> Result<()> {
     let genl = TeamGenl::connect().await?;
     let team_events = genl.events(EVENT_BUFSIZE)?;
     let mut carrier: HashMap<u32, bool> = HashMap::new();
+    let mut port_link: HashMap<u32, bool> = HashMap::new();
     let mut names = Names {
         rtnl: rtnl.clone(),
         by_index: HashMap::new(),
@@ -200,6 +204,19 @@ async fn events(options: &[String]) -> Result<()> {
                         Some(i) => names.name(i).await,
                         None => "-".to_string(),
                     };
+                    // the team driver's own view of a port's link: it may reach
+                    // teamd (and us) before the RTNLGRP_LINK message does
+                    for p in m.ports.iter().flatten() {
+                        if !p.changed || p.removed {
+                            continue;
+                        }
+                        if port_link.insert(p.ifindex, p.linkup) == Some(p.linkup) {
+                            continue;
+                        }
+                        let port = names.name(p.ifindex).await;
+                        let state = if p.linkup { "up" } else { "down" };
+                        emit(ns, &["port", &team, &port, state])?;
+                    }
                     for o in m.options.iter().flatten() {
                         if !o.changed || o.removed || !options.contains(&o.name) {
                             continue;
@@ -304,10 +321,10 @@ async fn ready(
         let child = cmd
             .spawn()
             .with_context(|| format!("cannot start {program}"))?;
-        started.push(child.id());
+        started.push(child);
     }
     if let Some(p) = &pids {
-        let text: String = started.iter().map(|p| format!("{p}\n")).collect();
+        let text: String = started.iter().map(|c| format!("{}\n", c.id())).collect();
         fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -343,6 +360,12 @@ async fn ready(
                 }
             }
             _ = resync.tick() => {
+                // a daemon that gave up will never be ready: say so now, not at the timeout
+                for c in &mut started {
+                    if let Some(status) = c.try_wait()? {
+                        bail!("daemon {} exited before it was ready: {status}", c.id());
+                    }
+                }
                 changed_links = rtnl.links().await?;
                 if let Some((_, proxy)) = &bus {
                     let mut owned = Vec::new();

@@ -62,7 +62,10 @@ fn read_inputs(results: &Path) -> Result<Inputs> {
         if let Some(k) = key_impl(&f) {
             let (ev, bad) = parse_log(&fs::read_to_string(&f)?);
             if bad > 0 {
-                eprintln!("rteam-bench-report: {}: {bad} bad lines skipped", f.display());
+                eprintln!(
+                    "rteam-bench-report: {}: {bad} bad lines skipped",
+                    f.display()
+                );
             }
             inputs.events.insert(k, ev);
         }
