@@ -13,7 +13,7 @@ const MARGIN: i32 = 20;
 
 /// A grid step of 1, 2 or 5 × 10^k giving at most about 10 lines up to `max`.
 pub fn grid_step(max: f64) -> f64 {
-    if !(max > 0.0) || !max.is_finite() {
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return 1.0;
     }
     let raw = max / 10.0;

@@ -52,7 +52,7 @@ impl Unit {
     }
 
     /// Nanoseconds to this unit (for time units).
-    fn from_ns(self, ns: f64) -> f64 {
+    fn scale_ns(self, ns: f64) -> f64 {
         match self {
             Unit::Ms => ns / 1e6,
             Unit::Us => ns / 1e3,
@@ -198,7 +198,7 @@ fn cell(spec: &Spec, inputs: &Inputs, imp: &str) -> Cell {
         )
     };
     let dist = |ns: Vec<f64>, unpaired: usize, extra: String| {
-        let samples: Vec<f64> = ns.iter().map(|&x| spec.unit.from_ns(x)).collect();
+        let samples: Vec<f64> = ns.iter().map(|&x| spec.unit.scale_ns(x)).collect();
         match summarize(&samples) {
             Some(summary) => Cell::Dist {
                 summary,
@@ -227,7 +227,7 @@ fn cell(spec: &Spec, inputs: &Inputs, imp: &str) -> Cell {
             None => missing(),
         },
         Source::Value { ns } => match inputs.values.get(&k(spec.key)) {
-            Some(&v) if ns => Cell::Value(spec.unit.from_ns(v)),
+            Some(&v) if ns => Cell::Value(spec.unit.scale_ns(v)),
             Some(&v) => Cell::Value(v),
             None => missing(),
         },
