@@ -55,7 +55,7 @@ pub fn test_all(no_vm: bool, only: Option<&str>, opts: RunOpts) -> Result<u8> {
                     eprintln!("xtask: scenario {name}");
                     let started = Instant::now();
                     let script = util::scenario_path(&name)?;
-                    let outcome = qemu::run_script(&image, &bins, &script, opts, false)?;
+                    let outcome = qemu::run_script(&image, &bins, &script, opts.clone(), false)?;
                     let detail = format!(
                         "{}, {:.1} s",
                         outcome.describe(),

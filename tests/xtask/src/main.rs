@@ -3,6 +3,7 @@
 //! Kernel-side tests need the team driver, which the host kernel lacks, so they run in a
 //! qemu (TCG) guest booting Debian's kernel; see `tests/vm/README.md`.
 
+mod bench;
 mod checks;
 mod guest;
 mod qemu;
@@ -54,8 +55,18 @@ enum Cmd {
         #[command(flatten)]
         vm: VmOpts,
     },
-    /// Performance benchmarks (not yet implemented).
-    Bench,
+    /// rteam's teamd against C teamd in one VM boot; writes target/bench/report.{md,json}.
+    Bench {
+        /// Few repetitions and small sizes (a few minutes), for development.
+        #[arg(long)]
+        quick: bool,
+        /// Keep the run's log directory even if the run passes.
+        #[arg(long)]
+        keep: bool,
+        /// Kill the guest after this many seconds.
+        #[arg(long, default_value_t = 2400)]
+        timeout: u64,
+    },
 }
 
 #[derive(Args, Clone, Copy)]
@@ -95,10 +106,18 @@ fn run(cli: Cli) -> Result<u8> {
             anyhow::ensure!(path.is_file(), "no such script: {}", path.display());
             run_one(&path, vm)
         }
-        Cmd::Bench => {
-            eprintln!("not yet implemented: see issue 8");
-            Ok(2)
-        }
+        Cmd::Bench {
+            quick,
+            keep,
+            timeout,
+        } => bench::run(
+            quick,
+            qemu::RunOpts {
+                keep,
+                timeout: std::time::Duration::from_secs(timeout),
+                results_to: None,
+            },
+        ),
     }
 }
 
@@ -115,6 +134,7 @@ impl From<VmOpts> for qemu::RunOpts {
         qemu::RunOpts {
             keep: o.keep,
             timeout: std::time::Duration::from_secs(o.timeout),
+            results_to: None,
         }
     }
 }

@@ -15,10 +15,12 @@ use crate::util;
 /// The line stage 2 prints just before it starts the script.
 const SCRIPT_START_MARKER: &str = "rteam-guest: running script";
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct RunOpts {
     pub keep: bool,
     pub timeout: Duration,
+    /// Copy the guest's /results here after the run (the bench reads its raw data there).
+    pub results_to: Option<PathBuf>,
 }
 
 /// How a guest run ended.
@@ -196,6 +198,16 @@ pub fn run_script(
         if !live || timed_out {
             print_tail(&console_path, 60);
         }
+    }
+    if let Some(dest) = &opts.results_to {
+        util::remove_dir(dest)?;
+        fs::create_dir_all(dest)?;
+        util::run(
+            Command::new("cp")
+                .arg("-a")
+                .arg(results.join("."))
+                .arg(dest),
+        )?;
     }
     if opts.keep || !outcome.passed() {
         eprintln!("xtask: logs kept in {}", run_dir.display());
