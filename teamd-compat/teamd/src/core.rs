@@ -10,6 +10,7 @@ use crate::config::PortSettings;
 use crate::kernel::{is_gone, KResult, Kernel, ENODEV};
 use crate::linkwatch::{self, ethtool};
 use crate::log;
+use crate::packet::{RxFrame, SockKey};
 use crate::runner::Runner;
 use crate::team::{Ctx, Port, TimerKey};
 
@@ -78,8 +79,7 @@ impl<K: Kernel> Daemon<K> {
             if let Err(e) = self.ctx.kernel.release(ifindex).await {
                 log::err(&format!("{ifname}: Failed to remove port. ({e})"));
             }
-            self.ctx.ports.retain(|p| p.ifindex != ifindex);
-            self.ctx.timers.cancel_port(ifindex);
+            self.forget_port(ifindex);
             return Err(msg);
         }
         Ok(())
@@ -122,6 +122,7 @@ impl<K: Kernel> Daemon<K> {
         if let Some(p) = self.ctx.port_mut(ifindex) {
             p.watches = watches;
         }
+        linkwatch::start_port(&mut self.ctx, ifindex).await?;
         self.runner
             .port_added(&mut self.ctx, ifindex)
             .await
@@ -175,9 +176,16 @@ impl<K: Kernel> Daemon<K> {
         }
     }
 
-    async fn destroy_port(&mut self, ifindex: u32) {
-        self.ctx.ports.retain(|p| p.ifindex != ifindex);
+    /// Drops a port from the model with its watches' and runner's sockets and timers.
+    fn forget_port(&mut self, ifindex: u32) {
+        linkwatch::stop_port(&mut self.ctx, ifindex);
+        self.ctx.kernel.packet_close_port(ifindex);
         self.ctx.timers.cancel_port(ifindex);
+        self.ctx.ports.retain(|p| p.ifindex != ifindex);
+    }
+
+    async fn destroy_port(&mut self, ifindex: u32) {
+        self.forget_port(ifindex);
         if let Err(e) = self.runner.port_removed(&mut self.ctx, ifindex).await {
             log::warn(&format!("Loop callback failed with: {e}"));
         }
@@ -276,6 +284,37 @@ impl<K: Kernel> Daemon<K> {
             TimerKey::Runner(id) => {
                 if let Err(e) = self.runner.timer(&mut self.ctx, id).await {
                     log::warn(&format!("Loop callback failed with: {e}"));
+                }
+            }
+            TimerKey::RunnerPort { ifindex, id } => {
+                if let Err(e) = self.runner.port_timer(&mut self.ctx, ifindex, id).await {
+                    log::warn(&format!("Loop callback failed with: {e}"));
+                }
+            }
+            TimerKey::LinkWatch { ifindex, watch, id } => {
+                match linkwatch::on_timer(&mut self.ctx, ifindex, watch, id).await {
+                    Ok(true) => self.link_changed(ifindex).await,
+                    Ok(false) => {}
+                    Err(e) => log::warn(&format!("Loop callback failed with: {e}")),
+                }
+            }
+        }
+    }
+
+    /// A frame from a packet socket, routed to the socket's owner.
+    pub async fn on_packet(&mut self, key: SockKey, frame: RxFrame) {
+        match key {
+            SockKey::Runner { ifindex } => {
+                if self.ctx.port(ifindex).is_none() {
+                    return; // queued before the port went away
+                }
+                if let Err(e) = self.runner.packet(&mut self.ctx, ifindex, &frame).await {
+                    log::warn(&format!("Loop callback failed with: {e}"));
+                }
+            }
+            SockKey::LinkWatch { ifindex, watch } => {
+                if linkwatch::on_packet(&mut self.ctx, ifindex, watch, &frame) {
+                    self.link_changed(ifindex).await;
                 }
             }
         }

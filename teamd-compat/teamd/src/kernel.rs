@@ -7,6 +7,8 @@ use team_nl_client::cache::{IfinfoCache, TeamCache};
 use team_nl_client::team_nl::{OptionItem, OptionValue, PortItem};
 use team_nl_client::{Error, Link, Rtnl, TeamGenl};
 
+use crate::packet::{PacketSockets, SockKey, SockSpec};
+
 pub type KResult<T = ()> = Result<T, Error>;
 
 pub const ENOENT: i32 = 2;
@@ -31,6 +33,19 @@ pub trait Kernel {
     async fn set_hwaddr(&mut self, ifindex: u32, mac: &[u8]) -> KResult;
     async fn enslave(&mut self, port_ifindex: u32) -> KResult;
     async fn release(&mut self, port_ifindex: u32) -> KResult;
+
+    // used by the lacp runner and the probe watches, which are being merged
+    #[allow(dead_code)]
+    /// Opens a packet socket on a port for `key`, replacing one it had.
+    fn packet_open(&mut self, key: SockKey, spec: SockSpec) -> KResult;
+    /// Closes `key`'s socket (no-op when it has none).
+    fn packet_close(&mut self, key: SockKey);
+    /// Closes every packet socket on a port.
+    fn packet_close_port(&mut self, ifindex: u32);
+    // used by the lacp runner and the probe watches, which are being merged
+    #[allow(dead_code)]
+    /// Sends a whole Ethernet frame (from the destination MAC on).
+    fn packet_send(&mut self, key: SockKey, frame: &[u8]) -> KResult;
 
     fn kernel_port(&self, ifindex: u32) -> Option<&PortItem> {
         self.cache()
@@ -99,6 +114,15 @@ pub struct RealKernel {
     pub cache: TeamCache,
     pub ifinfos: IfinfoCache,
     pub ifindex: u32,
+    pub packets: PacketSockets,
+}
+
+#[allow(dead_code)] // see Kernel::packet_open
+fn packet_error(what: &str, key: SockKey, e: std::io::Error) -> Error {
+    Error::kernel(
+        format!("{what} packet socket {key:?}"),
+        e.raw_os_error().unwrap_or(libc::EIO),
+    )
 }
 
 impl RealKernel {
@@ -163,12 +187,34 @@ impl Kernel for RealKernel {
         let port = self.link(port_ifindex);
         self.rtnl.release(&port).await
     }
+
+    fn packet_open(&mut self, key: SockKey, spec: SockSpec) -> KResult {
+        self.packets
+            .open(key, spec)
+            .map_err(|e| packet_error("open", key, e))
+    }
+
+    fn packet_close(&mut self, key: SockKey) {
+        self.packets.close(key);
+    }
+
+    fn packet_close_port(&mut self, ifindex: u32) {
+        self.packets.close_port(ifindex);
+    }
+
+    fn packet_send(&mut self, key: SockKey, frame: &[u8]) -> KResult {
+        self.packets
+            .send(key, frame)
+            .map_err(|e| packet_error("send on", key, e))
+    }
 }
 
 #[cfg(test)]
 pub mod fake {
     //! A kernel for unit tests: caches filled by the test, calls recorded,
     //! failures scripted.
+
+    use std::collections::BTreeMap;
 
     use super::*;
     use team_nl_client::team_nl::TeamMessage;
@@ -188,6 +234,10 @@ pub mod fake {
         pub calls: Vec<Call>,
         /// (option name, port) → errno to fail with.
         pub fail: Vec<(String, Option<u32>, i32)>,
+        pub packet_socks: BTreeMap<SockKey, SockSpec>,
+        /// Frames sent, in order.
+        #[allow(dead_code)] // read by the lacp and probe tests being merged
+        pub sent: Vec<(SockKey, Vec<u8>)>,
     }
 
     impl FakeKernel {
@@ -198,6 +248,8 @@ pub mod fake {
                 ifinfos: IfinfoCache::default(),
                 calls: Vec::new(),
                 fail: Vec::new(),
+                packet_socks: BTreeMap::new(),
+                sent: Vec::new(),
             }
         }
 
@@ -260,6 +312,23 @@ pub mod fake {
         }
         async fn release(&mut self, port_ifindex: u32) -> KResult {
             self.calls.push(Call::Release(port_ifindex));
+            Ok(())
+        }
+        fn packet_open(&mut self, key: SockKey, spec: SockSpec) -> KResult {
+            self.packet_socks.insert(key, spec);
+            Ok(())
+        }
+        fn packet_close(&mut self, key: SockKey) {
+            self.packet_socks.remove(&key);
+        }
+        fn packet_close_port(&mut self, ifindex: u32) {
+            self.packet_socks.retain(|k, _| k.ifindex() != ifindex);
+        }
+        fn packet_send(&mut self, key: SockKey, frame: &[u8]) -> KResult {
+            if !self.packet_socks.contains_key(&key) {
+                return Err(Error::kernel(format!("send on {key:?}"), libc::EBADF));
+            }
+            self.sent.push((key, frame.to_vec()));
             Ok(())
         }
     }

@@ -11,6 +11,7 @@ mod dbus;
 mod kernel;
 mod linkwatch;
 mod log;
+mod packet;
 mod run;
 mod runner;
 mod state;

@@ -20,6 +20,7 @@ use crate::ctl::{self, Lookup};
 use crate::dbus::DbusService;
 use crate::kernel::{Kernel, RealKernel, ENODEV};
 use crate::log;
+use crate::packet::{PacketSockets, RxReceiver};
 use crate::runner::Runner;
 use crate::sys::{self, Ready};
 use crate::team::{Ctx, Setup, Timers};
@@ -64,6 +65,7 @@ pub struct Running {
     link_events: LinkEvents,
     lookup: RtnlLookup,
     ctl_rx: mpsc::Receiver<CtlRequest>,
+    packet_rx: RxReceiver,
     dbus: Option<DbusService>,
     _usock: Option<usock::Usock>,
     /// -N: leave ports and device as they are at exit.
@@ -172,12 +174,14 @@ async fn start_on(
     ifinfos.load(&rtnl.links().await.map_err(init_err)?);
     let dump = dump_team(&genl, ifindex).await.map_err(init_err)?;
     cache.apply_batch(dump.iter());
+    let (packets, packet_rx) = PacketSockets::new();
     let kernel = RealKernel {
         genl,
         rtnl: rtnl.clone(),
         cache,
         ifinfos,
         ifindex,
+        packets,
     };
     let mut ctx = Ctx {
         kernel,
@@ -269,6 +273,7 @@ async fn start_on(
         link_events,
         lookup,
         ctl_rx,
+        packet_rx,
         dbus,
         _usock: usock,
         no_quit_destroy: args.no_quit_destroy,
@@ -408,6 +413,9 @@ impl Running {
                         break 2;
                     }
                 },
+                Some((key, frame)) = self.packet_rx.recv() => {
+                    self.daemon.on_packet(key, frame).await;
+                }
                 Some(req) = self.ctl_rx.recv() => {
                     let reply = ctl::handle(&mut self.daemon, &self.lookup, &req.call).await;
                     let _ = req.reply.send(reply);
@@ -445,6 +453,7 @@ impl Running {
         if let Some(d) = self.dbus.as_mut() {
             d.shutdown();
         }
+        self.daemon.runner.fini(&mut self.daemon.ctx).await;
         if self.no_quit_destroy {
             return;
         }

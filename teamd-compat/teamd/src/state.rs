@@ -41,6 +41,9 @@ pub fn dump<K: Kernel>(d: &Daemon<K>) -> Value {
             }),
         );
         port.insert("link_watches".into(), linkwatch::port_state(ctx, p.ifindex));
+        if let Some(r) = d.runner.port_state(ctx, p.ifindex) {
+            port.insert("runner".into(), r);
+        }
         ports.insert(p.ifname.clone(), Value::Object(port));
     }
     if !ports.is_empty() {

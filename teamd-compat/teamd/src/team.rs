@@ -28,6 +28,25 @@ pub enum TimerKey {
     EthtoolDelay { ifindex: u32, watch: u32 },
     /// Deferred work of the runner (C teamd's work queue), by runner-chosen id.
     Runner(u32),
+    // used by the lacp runner and the probe watches, which are being merged
+    #[allow(dead_code)]
+    /// A runner timer of one port (LACP periodic and timeout timers).
+    RunnerPort { ifindex: u32, id: u32 },
+    #[allow(dead_code)]
+    /// A link watch's timer (probe interval, init wait …), by watch-chosen id.
+    LinkWatch { ifindex: u32, watch: u32, id: u8 },
+}
+
+impl TimerKey {
+    /// The port a timer belongs to, if any.
+    pub fn ifindex(&self) -> Option<u32> {
+        match *self {
+            TimerKey::EthtoolDelay { ifindex, .. }
+            | TimerKey::RunnerPort { ifindex, .. }
+            | TimerKey::LinkWatch { ifindex, .. } => Some(ifindex),
+            TimerKey::Runner(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -51,9 +70,22 @@ impl Timers {
 
     /// Drops every timer of a port.
     pub fn cancel_port(&mut self, ifindex: u32) {
-        self.deadlines.retain(|k, _| match k {
-            TimerKey::EthtoolDelay { ifindex: i, .. } => *i != ifindex,
-            TimerKey::Runner(_) => true,
+        self.deadlines.retain(|k, _| k.ifindex() != Some(ifindex));
+    }
+
+    /// Drops the timers of one link watch of a port.
+    pub fn cancel_watch(&mut self, ifindex: u32, watch: u32) {
+        self.deadlines.retain(|k, _| match *k {
+            TimerKey::EthtoolDelay {
+                ifindex: i,
+                watch: w,
+            }
+            | TimerKey::LinkWatch {
+                ifindex: i,
+                watch: w,
+                ..
+            } => (i, w) != (ifindex, watch),
+            _ => true,
         });
     }
 

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use crate::config::{int_of, str_of, Config};
 use crate::kernel::{KResult, Kernel};
 use crate::log;
+use crate::packet::{RxFrame, SockKey};
 use crate::team::Ctx;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +96,73 @@ pub fn load(config: &mut Config, ifname: &str, up: bool) -> Result<Vec<LinkWatch
     }
     watches.reverse();
     Ok(watches)
+}
+
+/// Starts the watches `load()` put on a port (sockets, timers). The ethtool
+/// watch needs nothing: it follows the kernel's port events.
+pub async fn start_port<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) -> Result<(), String> {
+    let kinds: Vec<(u32, WatchKind)> = match ctx.port(ifindex) {
+        Some(p) => p.watches.iter().map(|w| (w.id, w.kind.clone())).collect(),
+        None => return Ok(()),
+    };
+    for (_id, kind) in kinds {
+        match kind {
+            WatchKind::Ethtool(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Stops every watch of a port: closes their sockets and timers.
+pub fn stop_port<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) {
+    let ids: Vec<u32> = match ctx.port(ifindex) {
+        Some(p) => p.watches.iter().map(|w| w.id).collect(),
+        None => return,
+    };
+    for watch in ids {
+        ctx.kernel
+            .packet_close(SockKey::LinkWatch { ifindex, watch });
+        ctx.timers.cancel_watch(ifindex, watch);
+    }
+}
+
+/// A frame arrived on a watch's socket; true when the watch's state changed.
+pub fn on_packet<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32, watch: u32, frame: &RxFrame) -> bool {
+    let Some(kind) = ctx
+        .port(ifindex)
+        .and_then(|p| p.watches.iter().find(|w| w.id == watch))
+        .map(|w| w.kind.clone())
+    else {
+        return false; // a frame queued before the watch went away
+    };
+    match kind {
+        WatchKind::Ethtool(_) => {
+            let _ = frame;
+            false
+        }
+    }
+}
+
+/// A watch's timer fired; true when the watch's state changed.
+pub async fn on_timer<K: Kernel>(
+    ctx: &mut Ctx<K>,
+    ifindex: u32,
+    watch: u32,
+    id: u8,
+) -> KResult<bool> {
+    let Some(kind) = ctx
+        .port(ifindex)
+        .and_then(|p| p.watches.iter().find(|w| w.id == watch))
+        .map(|w| w.kind.clone())
+    else {
+        return Ok(false);
+    };
+    match kind {
+        WatchKind::Ethtool(_) => {
+            let _ = id;
+            Ok(false)
+        }
+    }
 }
 
 /// Records a watcher's verdict; true when the watcher's state changed.

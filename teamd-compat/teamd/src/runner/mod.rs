@@ -12,6 +12,7 @@ use team_nl_client::team_nl::{OptionItem, OptionValue};
 use crate::config::{Config, ConfigError};
 use crate::kernel::{KResult, Kernel};
 use crate::log;
+use crate::packet::RxFrame;
 use crate::team::Ctx;
 
 pub const NAMES: [&str; 6] = [
@@ -201,6 +202,34 @@ impl Runner {
             Runner::ActiveBackup(ab) => ab.work(ctx, id).await,
             _ => Ok(()),
         }
+    }
+
+    /// A timer of one port (`TimerKey::RunnerPort`) fired.
+    pub async fn port_timer<K: Kernel>(
+        &mut self,
+        _ctx: &mut Ctx<K>,
+        _ifindex: u32,
+        _id: u32,
+    ) -> KResult {
+        Ok(())
+    }
+
+    /// A frame arrived on the runner's socket of a port (`SockKey::Runner`).
+    pub async fn packet<K: Kernel>(
+        &mut self,
+        _ctx: &mut Ctx<K>,
+        _ifindex: u32,
+        _frame: &RxFrame,
+    ) -> KResult {
+        Ok(())
+    }
+
+    /// Before the ports are released at shutdown.
+    pub async fn fini<K: Kernel>(&mut self, _ctx: &mut Ctx<K>) {}
+
+    /// The `ports.<if>.runner` section of the state dump, if the runner has one.
+    pub fn port_state<K: Kernel>(&self, _ctx: &Ctx<K>, _ifindex: u32) -> Option<Value> {
+        None
     }
 
     /// The top-level `runner` section of the state dump, if the runner has one.

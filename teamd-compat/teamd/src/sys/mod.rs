@@ -1,12 +1,15 @@
 //! Process plumbing C teamd gets from libdaemon: the PID file, `-k`/`-e`,
 //! and daemonizing with the parent waiting for the child's start-up result.
-//! The only module allowed `unsafe` (fork).
+//! With [`packet`], the only module allowed `unsafe` (fork, packet sockets).
 
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
+
+#[allow(unsafe_code)]
+pub mod packet;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
