@@ -390,3 +390,243 @@ async fn set_carrier<K: Kernel>(ctx: &mut Ctx<K>, on: bool) -> KResult {
         r => r,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{PortSettings, TeamSettings};
+    use crate::kernel::fake::{Call, FakeKernel};
+    use crate::team::{Port, Setup, Timers};
+    use serde_json::json;
+    use team_nl_client::team_nl::{OptionItem, OptionValue, PortItem};
+    use team_nl_client::Link as NlLink;
+    use teamd_lacp::lacpdu::state as bits;
+    use teamd_lacp::{Lacpdu, LacpduInfo};
+
+    const TEAM_MAC: [u8; 6] = [2, 0, 0, 0, 0, 0x10];
+    const PARTNER: [u8; 6] = [2, 0, 0, 0, 0, 0x99];
+
+    fn nl_link(ifindex: u32, name: &str, mac: [u8; 6], up: bool) -> NlLink {
+        NlLink {
+            ifindex,
+            name: name.into(),
+            mac: mac.to_vec(),
+            master: None,
+            admin_up: up,
+            carrier: false,
+            mtu: 1500,
+            kind: None,
+        }
+    }
+
+    fn ctx(config: serde_json::Value) -> Ctx<FakeKernel> {
+        let mut k = FakeKernel::new(1);
+        k.ifinfos.on_newlink(&nl_link(1, "team0", TEAM_MAC, false));
+        for (i, n) in [(2, "eth0"), (3, "eth1")] {
+            k.ifinfos
+                .on_newlink(&nl_link(i, n, [2, 0, 0, 0, 0, i as u8], true));
+        }
+        k.ifinfos.end_batch();
+        let mut opts = vec![OptionItem::new(
+            "mode",
+            OptionValue::String("loadbalance".into()),
+        )];
+        let mut kports = Vec::new();
+        for i in [2, 3] {
+            opts.push(OptionItem::new("enabled", OptionValue::Bool(true)).port(i));
+            opts.push(OptionItem::new("priority", OptionValue::S32(0)).port(i));
+            kports.push(PortItem {
+                ifindex: i,
+                linkup: true,
+                speed: 1000,
+                duplex: 1,
+                ..Default::default()
+            });
+        }
+        k.report(opts, kports);
+        let config = Config::new(config).unwrap();
+        let settings = TeamSettings::from_config(&config).unwrap();
+        Ctx {
+            kernel: k,
+            config,
+            settings,
+            ports: Vec::new(),
+            timers: Timers::default(),
+            setup: Setup::default(),
+            hwaddr_explicit: false,
+            pre_add_ports: false,
+        }
+    }
+
+    async fn add_port(c: &mut Ctx<FakeKernel>, l: &mut Lacp, ifindex: u32, name: &str) {
+        let settings = PortSettings::from_config(&c.config, name);
+        c.ports.insert(
+            0,
+            Port {
+                ifindex,
+                ifname: name.into(),
+                settings,
+                watches: Vec::new(),
+            },
+        );
+        l.port_added(c, ifindex).await.unwrap();
+    }
+
+    fn partner_pdu(port: u16, sync: bool) -> RxFrame {
+        let actor = LacpduInfo {
+            system_priority: 65535,
+            system: PARTNER,
+            key: 0,
+            port_priority: 255,
+            port,
+            state: bits::LACP_ACTIVITY
+                | bits::AGGREGATION
+                | if sync { bits::SYNCHRONIZATION } else { 0 },
+        };
+        RxFrame {
+            data: Lacpdu::new(PARTNER, actor, LacpduInfo::default())
+                .to_frame()
+                .to_vec(),
+            vlan_tci: None,
+            pkt_type: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn ports_aggregate_once_the_partner_is_in_sync() {
+        let mut cfg = Config::new(json!({"runner": {"name": "lacp", "fast_rate": true},
+            "ports": {"eth0": {"lacp_prio": 7}, "eth1": {}}}))
+        .unwrap();
+        let mut l = Lacp::from_config(&mut cfg).unwrap();
+        // the default hash list is written into the config, as C does
+        assert_eq!(
+            cfg.get(&["runner", "tx_hash"]),
+            Some(&json!(["eth", "ipv4", "ipv6"]))
+        );
+        let mut c = ctx(cfg.doc().clone());
+        l.init(&mut c).await.unwrap();
+        assert!(c.kernel.calls.contains(&Call::Carrier(false)));
+        add_port(&mut c, &mut l, 2, "eth0").await;
+        add_port(&mut c, &mut l, 3, "eth1").await;
+
+        // a socket per port for the slow protocols, filtered, with the multicast address
+        let spec = &c.kernel.packet_socks[&SockKey::Runner { ifindex: 2 }];
+        assert_eq!(spec.ethertype, 0x8809);
+        assert_eq!(spec.filter, lacp_filter());
+        assert_eq!(spec.multicast, vec![SLOW_PROTOCOLS_MAC]);
+        // disabled and on the team MAC; nothing sent while the team is down
+        assert_eq!(c.kernel.port_enabled(2), Some(false));
+        assert!(c.kernel.calls.contains(&Call::Hwaddr(2, TEAM_MAC.to_vec())));
+        assert!(c.kernel.sent.is_empty());
+
+        // team up: ports expire and talk at once
+        c.kernel
+            .ifinfos
+            .on_newlink(&nl_link(1, "team0", TEAM_MAC, true));
+        l.team_admin_changed(&mut c).await.unwrap();
+        c.kernel.ifinfos.end_batch();
+        let first = c
+            .kernel
+            .sent
+            .iter()
+            .find(|(k, _)| *k == SockKey::Runner { ifindex: 2 })
+            .map(|(_, f)| Lacpdu::parse(f).unwrap())
+            .expect("a LACPDU on eth0");
+        assert_eq!(first.src, [2, 0, 0, 0, 0, 2], "the port's own MAC");
+        assert_eq!(first.actor.system, TEAM_MAC);
+        assert_eq!(first.actor.port_priority, 7);
+        assert_eq!(first.actor.port, 2);
+        assert_ne!(first.actor.state & bits::EXPIRED, 0);
+        assert!(c
+            .timers
+            .is_armed(TimerKey::RunnerPort { ifindex: 2, id: 1 }));
+
+        // the partner answers, not yet in sync: selected, still disabled
+        l.packet(&mut c, 2, &partner_pdu(12, false)).await.unwrap();
+        assert_eq!(c.kernel.port_enabled(2), Some(false));
+        let st = l.port_state(2).unwrap();
+        assert_eq!(st["state"], "current");
+        assert_eq!(st["selected"], true);
+        assert_eq!(st["aggregator"]["id"], 2);
+        assert_eq!(st["partner_lacpdu_info"]["port"], 12);
+        assert_eq!(st["partner_lacpdu_info"]["system"], "02:00:00:00:00:99");
+        // in sync on both ports: both enabled, one aggregator, carrier up
+        l.packet(&mut c, 2, &partner_pdu(12, true)).await.unwrap();
+        l.packet(&mut c, 3, &partner_pdu(13, true)).await.unwrap();
+        assert_eq!(c.kernel.port_enabled(2), Some(true));
+        assert_eq!(c.kernel.port_enabled(3), Some(true));
+        assert_eq!(
+            c.kernel
+                .calls
+                .iter()
+                .rev()
+                .find(|x| matches!(x, Call::Carrier(_))),
+            Some(&Call::Carrier(true))
+        );
+        assert_eq!(
+            l.port_state(3).unwrap()["aggregator"]["id"],
+            l.port_state(2).unwrap()["aggregator"]["id"]
+        );
+        assert_eq!(
+            l.state(),
+            json!({"active": true, "fast_rate": true, "sys_prio": 65535, "select_policy": "lacp_prio"})
+        );
+
+        // the partner expires on eth1 (3 s without LACPDUs): disabled
+        l.port_timer(&mut c, 3, 1).await.unwrap();
+        assert_eq!(l.port_state(3).unwrap()["state"], "expired");
+        assert_eq!(c.kernel.port_enabled(3), Some(false));
+        assert_eq!(c.kernel.port_enabled(2), Some(true));
+
+        // the aggregator item: false is not supported, an unselected port refused
+        assert_eq!(
+            l.port_item_set(&mut c, 2, "runner.aggregator.selected", "false"),
+            Err(ItemSetError::Failed(EOPNOTSUPP))
+        );
+        l.port_timer(&mut c, 3, 1).await.unwrap(); // expired -> defaulted
+        assert_eq!(
+            l.port_item_set(&mut c, 3, "runner.aggregator.selected", "true"),
+            Err(ItemSetError::Failed(EINVAL))
+        );
+        assert_eq!(
+            l.port_item_set(&mut c, 2, "runner.aggregator.selected", "TRUE"),
+            Ok(())
+        );
+        assert!(c.timers.is_armed(TimerKey::Runner(SELECT_WORK)));
+        l.work(&mut c, SELECT_WORK).await.unwrap();
+
+        // a Marker PDU and our own outgoing frames change nothing
+        let mut marker = partner_pdu(12, false);
+        marker.data[14] = 2;
+        l.packet(&mut c, 2, &marker).await.unwrap();
+        let mut outgoing = partner_pdu(12, false);
+        outgoing.pkt_type = PKT_OUTGOING;
+        l.packet(&mut c, 2, &outgoing).await.unwrap();
+        assert_eq!(c.kernel.port_enabled(2), Some(true));
+
+        l.fini(&mut c).await;
+        assert_eq!(c.kernel.calls.last(), Some(&Call::Carrier(false)));
+    }
+
+    #[tokio::test]
+    async fn port_config_limits_refuse_the_port() {
+        let mut cfg = Config::new(json!({"runner": {"name": "lacp"},
+            "ports": {"eth0": {"lacp_prio": 65536}}}))
+        .unwrap();
+        let mut l = Lacp::from_config(&mut cfg).unwrap();
+        let mut c = ctx(cfg.doc().clone());
+        l.init(&mut c).await.unwrap();
+        let settings = PortSettings::from_config(&c.config, "eth0");
+        c.ports.insert(
+            0,
+            Port {
+                ifindex: 2,
+                ifname: "eth0".into(),
+                settings,
+                watches: Vec::new(),
+            },
+        );
+        assert!(l.port_added(&mut c, 2).await.is_err());
+        assert!(c.kernel.packet_socks.is_empty());
+    }
+}
