@@ -26,22 +26,19 @@ lacp_topology() {
 }
 
 PEER_PID=
-# peer_teamd CONFIG: C teamd in the peer namespace on team1 (ports as CONFIG names them),
-# team1 addressed and up, its ports up.
+# peer_teamd CONFIG PORTS...: C teamd in the peer namespace on team1 with PORTS, team1
+# addressed and up, its ports up.
 peer_teamd() {
     local p
     printf '%s\n' "$1" >/tmp/team1.conf
+    shift
     ip netns exec peer /usr/bin/teamd -f /tmp/team1.conf 2>>/tmp/teamd.peer.log &
     PEER_PID=$!
     wait_for -t 30 test -S /var/run/teamd/team1.sock
-    for p in $(ip -n peer -o link show | awk -F': ' '$2 ~ /^b[0-9]/ { print $2 }'); do
-        wait_for -t 20 ip netns exec peer "$CTL" team1 port present "${p%@*}"
-    done
+    for p in "$@"; do wait_for -t 20 ip netns exec peer "$CTL" team1 port present "$p"; done
     ip -n peer addr add 192.0.2.2/24 dev team1
     ip -n peer link set team1 up
-    for p in $(ip -n peer -o link show | awk -F': ' '$2 ~ /^b[0-9]/ { print $2 }'); do
-        ip -n peer link set "${p%@*}" up
-    done
+    for p in "$@"; do ip -n peer link set "$p" up; done
 }
 
 stop_peer_teamd() {
@@ -66,20 +63,17 @@ peer_bond() {
 }
 
 TEAMD_PID=
-# start_team IMPL CONFIG: teamd IMPL on CONFIG, waits until every configured port is in.
-# The team and its ports stay down: bring_up does that (and starts the clock).
+# start_team IMPL CONFIG PORTS...: teamd IMPL on CONFIG, waits until PORTS are in. The team
+# and its ports stay down: bring_up does that (and starts the clock).
 start_team() {
     local impl=$1 p
     printf '%s\n' "$2" >/tmp/team0.conf
-    for p in $(ip -o link show | awk -F': ' '$2 ~ /^p[0-9]/ { print $2 }'); do
-        ip link set "${p%@*}" down
-    done
+    shift 2
+    for p in "$@"; do ip link set "$p" down; done
     "${TEAMD[$impl]}" -f /tmp/team0.conf 2>>"/tmp/teamd.$impl.log" &
     TEAMD_PID=$!
     wait_for -t 30 test -S /var/run/teamd/team0.sock
-    for p in $(python3 -c 'import json,sys; print(" ".join(json.load(open("/tmp/team0.conf")).get("ports", {})))'); do
-        wait_for -t 20 "$CTL" team0 port present "$p"
-    done
+    for p in "$@"; do wait_for -t 20 "$CTL" team0 port present "$p"; done
     ip addr add 192.0.2.1/24 dev team0
 }
 
@@ -153,6 +147,9 @@ converged_at() {
     done
     python3 -c "print('%.3f' % ($last - $t0))"
 }
+
+# say MSG: MSG with the scenario's elapsed seconds.
+say() { echo "[$SECONDS s] $*"; }
 
 # norm: MACs, ifindexes, pids normalised; timing-dependent LACP bits are not touched here.
 norm() {

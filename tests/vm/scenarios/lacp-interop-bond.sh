@@ -84,7 +84,7 @@ run() {
     OUT=/tmp/bond.$impl
     : >"$OUT"
     start_team "$impl" '{"device": "team0", "runner": {"name": "lacp", "fast_rate": true},
-        "ports": {"p0": {}, "p1": {}, "p2": {}}}'
+        "ports": {"p0": {}, "p1": {}, "p2": {}}}' p0 p1 p2
     monitor_start
     t0=$(bring_up p0 p1 p2)
     for p in p0 p1 p2; do wait_enabled "$p" true 20 || echo "$p not enabled after 20 s" >>"$OUT"; done
@@ -93,6 +93,7 @@ run() {
     # bonding selects after its 2 s aggregator wait; give it time to settle
     wait_for -t 20 sh -c "ip netns exec peer grep -q 'Number of ports: 3' /proc/net/bonding/bond0"
     sleep 1
+    cp /tmp/mon "/results/mon.bond.$impl"
     record "all up"
     traffic "all up"
     t0=$EPOCHREALTIME
@@ -118,7 +119,7 @@ run() {
 
 : >/tmp/conv
 for impl in C rteam; do
-    echo "== $impl ($((SECONDS)) s)"
+    say "== $impl"
     run "$impl"
 done
 cat /tmp/bond.C

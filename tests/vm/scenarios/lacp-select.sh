@@ -29,20 +29,19 @@ run_case() {
     local up=("$@")
     [ ${#up[@]} -gt 0 ] || up=(p0 p1 p2 p3)
     : >"$out"
-    peer_teamd "{\"device\": \"team1\", \"runner\": {\"name\": \"lacp\", \"fast_rate\": true}, \"ports\": $peer_ports}"
-    start_team "$impl" "{\"device\": \"team0\", \"runner\": $runner, \"ports\": $ports}"
+    peer_teamd "{\"device\": \"team1\", \"runner\": {\"name\": \"lacp\", \"fast_rate\": true}, \"ports\": $peer_ports}" b0 b1 b2 b3
+    start_team "$impl" "{\"device\": \"team0\", \"runner\": $runner, \"ports\": $ports}" p0 p1 p2 p3
     bring_up "${up[@]}" >/dev/null
     # selection settles within a couple of fast periods
     sleep 4
-    for p in p0 p1 p2 p3; do
-        echo "$p: enabled $(enabled "$p") selected $(item "ports.$p.runner.selected") aggregator $(item "ports.$p.runner.aggregator.id") agg-selected $(item "ports.$p.runner.aggregator.selected")" >>"$out"
-    done
+    "$NL" team0 options | grep -F ' enabled ' >>"$out"
     echo "carrier: $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
     if [ "$name" = min-ports ]; then
         # the last port comes up: now enough
         ip link set p3 up
         sleep 3
         echo "p3 up: enabled $(enabled p3) carrier $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
+        "$NL" team0 options | grep -F ' enabled ' >>"$out"
     fi
     "$CTL" team0 state >>"$out"
     stop_team
@@ -69,7 +68,7 @@ cases=(
 )
 for c in "${cases[@]}"; do
     IFS='|' read -r name runner ports peer up <<<"$c"
-    echo "== $name ($((SECONDS)) s)"
+    say "== $name"
     # shellcheck disable=SC2086
     for impl in C rteam; do run_case "$name" "$impl" "$runner" "$ports" "$peer" $up; done
     head -n 5 "/tmp/$name.C"

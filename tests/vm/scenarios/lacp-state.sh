@@ -30,10 +30,10 @@ run() {
     OUT=/tmp/state.$impl
     : >"$OUT"
     peer_teamd '{"device": "team1", "runner": {"name": "lacp", "fast_rate": true, "sys_prio": 100},
-        "ports": {"b0": {"lacp_prio": 7}, "b1": {}}}'
+        "ports": {"b0": {"lacp_prio": 7}, "b1": {}}}' b0 b1
     start_team "$impl" '{"device": "team0", "runner": {"name": "lacp", "fast_rate": true,
         "tx_balancer": {"name": "basic"}, "agg_select_policy": "lacp_prio_stable"},
-        "ports": {"p0": {"lacp_prio": 20, "lacp_key": 3}, "p1": {"lacp_key": 3, "prio": -2}}}'
+        "ports": {"p0": {"lacp_prio": 20, "lacp_key": 3}, "p1": {"lacp_key": 3, "prio": -2}}}' p0 p1
     {
         echo "== config dump"
         "$CTL" team0 config dump
@@ -72,7 +72,7 @@ run() {
 }
 
 for impl in C rteam; do
-    echo "== $impl ($((SECONDS)) s)"
+    say "== $impl"
     run "$impl"
 done
 cat /tmp/state.C
