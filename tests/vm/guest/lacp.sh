@@ -92,7 +92,14 @@ monitor_start() {
         printf '%s %s\n' "$EPOCHREALTIME" "$line"
     done >>/tmp/mon) &
     MON_PID=$!
-    sleep 0.3
+    # subscribed once a set (which the kernel always announces) shows up
+    local tries=100
+    while ! grep -q mcast_rejoin_interval /tmp/mon; do
+        "$NL" team0 setoption mcast_rejoin_interval 0
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || fail "teamnl monitor shows no events"
+        sleep 0.1
+    done
 }
 
 monitor_stop() {
