@@ -162,6 +162,10 @@ impl<K: Kernel> Daemon<K> {
         if ethtool::on_port_changed(&mut self.ctx, ifindex) {
             self.link_changed(ifindex).await;
         }
+        // the kernel's own view of the port (C's port_changed event watch)
+        if let Err(e) = self.runner.port_changed(&mut self.ctx, ifindex).await {
+            log::warn(&format!("Loop callback failed with: {e}"));
+        }
     }
 
     /// A watcher flipped: push the summary to the kernel, tell the runner.
@@ -256,6 +260,11 @@ impl<K: Kernel> Daemon<K> {
                 Ok(())
             };
             if let Err(e) = r {
+                log::warn(&format!("Loop callback failed with: {e}"));
+            }
+        }
+        if info.changed.admin_state && ifindex == team {
+            if let Err(e) = self.runner.team_admin_changed(&mut self.ctx).await {
                 log::warn(&format!("Loop callback failed with: {e}"));
             }
         }

@@ -35,6 +35,8 @@ pub trait Kernel {
     async fn set_hwaddr(&mut self, ifindex: u32, mac: &[u8]) -> KResult;
     async fn enslave(&mut self, port_ifindex: u32) -> KResult;
     async fn release(&mut self, port_ifindex: u32) -> KResult;
+    /// Forces the team device's carrier (IFLA_CARRIER; the lacp runner).
+    async fn set_carrier(&mut self, on: bool) -> KResult;
 
     // used by the lacp runner and the probe watches, which are being merged
     #[allow(dead_code)]
@@ -194,6 +196,11 @@ impl Kernel for RealKernel {
         self.rtnl.release(&port).await
     }
 
+    async fn set_carrier(&mut self, on: bool) -> KResult {
+        let team = self.link(self.ifindex);
+        self.rtnl.set_carrier(&team, on).await
+    }
+
     fn packet_open(&mut self, key: SockKey, spec: SockSpec) -> KResult {
         self.packets
             .open(key, spec)
@@ -240,6 +247,7 @@ pub mod fake {
         Hwaddr(u32, Vec<u8>),
         Enslave(u32),
         Release(u32),
+        Carrier(bool),
     }
 
     pub struct FakeKernel {
@@ -333,6 +341,10 @@ pub mod fake {
         }
         async fn release(&mut self, port_ifindex: u32) -> KResult {
             self.calls.push(Call::Release(port_ifindex));
+            Ok(())
+        }
+        async fn set_carrier(&mut self, on: bool) -> KResult {
+            self.calls.push(Call::Carrier(on));
             Ok(())
         }
         fn packet_open(&mut self, key: SockKey, spec: SockSpec) -> KResult {

@@ -84,6 +84,8 @@ impl From<ItemSetError> for ItemError {
     fn from(e: ItemSetError) -> Self {
         match e {
             ItemSetError::NoPath => ItemError::NoPath,
+            // a setter's EOPNOTSUPP is reported as OpNotSupp, as C teamd does
+            ItemSetError::Failed(EOPNOTSUPP) => ItemError::ReadOnly,
             ItemSetError::Failed(errno) => ItemError::Failed(errno),
         }
     }
@@ -92,6 +94,7 @@ impl From<ItemSetError> for ItemError {
 /// A `ports.` path whose port name cannot be cut out: C teamd answers EINVAL
 /// (ItemValueGetFail/SetFail), not ENOENT (PathDoesNotExist).
 const EINVAL: i32 = 22;
+const EOPNOTSUPP: i32 = 95;
 
 /// Splits `ports.<name>.rest` as C teamd does: a quoted name runs to the
 /// *last* double quote and the one character after it is skipped, whatever it
@@ -169,7 +172,23 @@ fn parse_int(s: &str) -> Option<i32> {
 pub fn item_set<K: Kernel>(d: &mut Daemon<K>, path: &str, value: &str) -> Result<(), ItemError> {
     let state = dump(d);
     let names: Vec<String> = d.ctx.ports.iter().map(|p| p.ifname.clone()).collect();
-    let (_, rest) = resolve(&state, &names, path)?;
+    let (node, rest) = resolve(&state, &names, path)?;
+    // a per-port item (not a global one reached through a port prefix)
+    let port = match split_port_path(path) {
+        Some(Ok((given, _))) if !std::ptr::eq(node, &state) => d
+            .ctx
+            .ports
+            .iter()
+            .find(|p| p.ifname.starts_with(given))
+            .map(|p| p.ifindex),
+        _ => None,
+    };
+    if let (Some(ifindex), true) = (port, rest.starts_with("runner.")) {
+        return match d.runner.port_item_set(&mut d.ctx, ifindex, rest, value) {
+            Err(ItemSetError::NoPath) => Err(ItemError::ReadOnly),
+            r => r.map_err(ItemError::from),
+        };
+    }
     match rest {
         "setup.debug_level" => {
             let level = parse_int(value).ok_or(ItemError::Failed(EINVAL))?;

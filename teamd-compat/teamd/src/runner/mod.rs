@@ -4,7 +4,9 @@
 
 pub mod activebackup;
 pub mod basic;
+pub mod lacp;
 pub mod loadbalance;
+pub mod tx_balancing;
 
 use serde_json::{json, Value};
 use team_nl_client::team_nl::{OptionItem, OptionValue};
@@ -38,6 +40,7 @@ pub enum Runner {
     ActiveBackup(activebackup::ActiveBackup),
     // boxed: the balancer's 256 buckets dwarf the other runners
     LoadBalance(Box<loadbalance::LoadBalance>),
+    Lacp(Box<lacp::Lacp>),
 }
 
 impl Runner {
@@ -66,6 +69,7 @@ impl Runner {
             "loadbalance" => Ok(Runner::LoadBalance(Box::new(
                 loadbalance::LoadBalance::from_config(cfg)?,
             ))),
+            "lacp" => Ok(Runner::Lacp(Box::new(lacp::Lacp::from_config(cfg)?))),
             other => Err(ConfigError(format!(
                 "No runner named \"{other}\" available."
             ))),
@@ -77,6 +81,7 @@ impl Runner {
             Runner::Basic(b) => b.name(),
             Runner::ActiveBackup(_) => "activebackup",
             Runner::LoadBalance(_) => "loadbalance",
+            Runner::Lacp(_) => "lacp",
         }
     }
 
@@ -85,7 +90,7 @@ impl Runner {
         match self {
             Runner::Basic(b) => b.name(),
             Runner::ActiveBackup(_) => "activebackup",
-            Runner::LoadBalance(_) => "loadbalance",
+            Runner::LoadBalance(_) | Runner::Lacp(_) => "loadbalance",
         }
     }
 
@@ -104,6 +109,7 @@ impl Runner {
         }
         match self {
             Runner::LoadBalance(lb) => lb.init(ctx).await.map_err(|e| format!("{e}")),
+            Runner::Lacp(l) => l.init(ctx).await,
             _ => Ok(()),
         }
     }
@@ -114,6 +120,7 @@ impl Runner {
             Runner::Basic(_) => Ok(()),
             Runner::ActiveBackup(ab) => ab.port_added(ctx, ifindex).await,
             Runner::LoadBalance(lb) => lb.port_added(ctx, ifindex).await,
+            Runner::Lacp(l) => l.port_added(ctx, ifindex).await,
         }
     }
 
@@ -126,6 +133,7 @@ impl Runner {
                 lb.port_removed(ifindex);
                 Ok(())
             }
+            Runner::Lacp(l) => l.port_removed(ctx, ifindex).await,
         }
     }
 
@@ -139,6 +147,25 @@ impl Runner {
             Runner::Basic(_) => Ok(()),
             Runner::ActiveBackup(ab) => ab.reevaluate(ctx).await,
             Runner::LoadBalance(lb) => lb.port_link_changed(ctx, ifindex).await,
+            // LACP follows the kernel's port state (port_changed), which the
+            // watches feed through user_linkup
+            Runner::Lacp(_) => Ok(()),
+        }
+    }
+
+    /// The kernel reported a port change (link, speed, duplex).
+    pub async fn port_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        match self {
+            Runner::Lacp(l) => l.port_changed(ctx, ifindex).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// The team device went administratively up or down.
+    pub async fn team_admin_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        match self {
+            Runner::Lacp(l) => l.team_admin_changed(ctx).await,
+            _ => Ok(()),
         }
     }
 
@@ -146,10 +173,16 @@ impl Runner {
     pub async fn port_config_changed<K: Kernel>(
         &mut self,
         ctx: &mut Ctx<K>,
-        _ifindex: u32,
+        ifindex: u32,
     ) -> KResult {
         match self {
             Runner::ActiveBackup(ab) => ab.reevaluate(ctx).await,
+            // lacp_prio/lacp_key are part of the port's LACP identity: the
+            // port starts its protocol state afresh and renegotiates
+            Runner::Lacp(l) => {
+                l.port_removed(ctx, ifindex).await?;
+                l.port_added(ctx, ifindex).await
+            }
             _ => Ok(()),
         }
     }
@@ -177,6 +210,7 @@ impl Runner {
             Runner::ActiveBackup(ab) if opt.name == "priority" => ab.reevaluate(ctx).await,
             Runner::ActiveBackup(_) => Ok(()),
             Runner::LoadBalance(lb) => lb.option_changed(ctx, opt).await,
+            Runner::Lacp(_) => Ok(()),
         }
     }
 
@@ -184,6 +218,7 @@ impl Runner {
     pub async fn options_batch<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
         match self {
             Runner::LoadBalance(lb) => lb.options_batch(ctx).await,
+            Runner::Lacp(l) => l.options_batch(ctx).await,
             _ => Ok(()),
         }
     }
@@ -193,6 +228,7 @@ impl Runner {
             Runner::Basic(_) => Ok(()),
             Runner::ActiveBackup(ab) => ab.team_hwaddr_changed(ctx).await,
             Runner::LoadBalance(lb) => lb.team_hwaddr_changed(ctx).await,
+            Runner::Lacp(l) => l.team_hwaddr_changed(ctx).await,
         }
     }
 
@@ -205,6 +241,7 @@ impl Runner {
             Runner::Basic(_) => Ok(()),
             Runner::ActiveBackup(ab) => ab.port_hwaddr_changed(ctx, ifindex).await,
             Runner::LoadBalance(lb) => lb.port_hwaddr_changed(ctx, ifindex).await,
+            Runner::Lacp(l) => l.port_hwaddr_changed(ctx, ifindex).await,
         }
     }
 
@@ -212,6 +249,7 @@ impl Runner {
     pub async fn timer<K: Kernel>(&mut self, ctx: &mut Ctx<K>, id: u32) -> KResult {
         match self {
             Runner::ActiveBackup(ab) => ab.work(ctx, id).await,
+            Runner::Lacp(l) => l.work(ctx, id).await,
             _ => Ok(()),
         }
     }
@@ -219,36 +257,64 @@ impl Runner {
     /// A timer of one port (`TimerKey::RunnerPort`) fired.
     pub async fn port_timer<K: Kernel>(
         &mut self,
-        _ctx: &mut Ctx<K>,
-        _ifindex: u32,
-        _id: u32,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+        id: u32,
     ) -> KResult {
-        Ok(())
+        match self {
+            Runner::Lacp(l) => l.port_timer(ctx, ifindex, id).await,
+            _ => Ok(()),
+        }
     }
 
     /// A frame arrived on the runner's socket of a port (`SockKey::Runner`).
     pub async fn packet<K: Kernel>(
         &mut self,
-        _ctx: &mut Ctx<K>,
-        _ifindex: u32,
-        _frame: &RxFrame,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+        frame: &RxFrame,
     ) -> KResult {
-        Ok(())
+        match self {
+            Runner::Lacp(l) => l.packet(ctx, ifindex, frame).await,
+            _ => Ok(()),
+        }
     }
 
     /// Before the ports are released at shutdown.
-    pub async fn fini<K: Kernel>(&mut self, _ctx: &mut Ctx<K>) {}
+    pub async fn fini<K: Kernel>(&mut self, ctx: &mut Ctx<K>) {
+        if let Runner::Lacp(l) = self {
+            l.fini(ctx).await;
+        }
+    }
 
     /// The `ports.<if>.runner` section of the state dump, if the runner has one.
-    pub fn port_state<K: Kernel>(&self, _ctx: &Ctx<K>, _ifindex: u32) -> Option<Value> {
-        None
+    pub fn port_state<K: Kernel>(&self, _ctx: &Ctx<K>, ifindex: u32) -> Option<Value> {
+        match self {
+            Runner::Lacp(l) => l.port_state(ifindex),
+            _ => None,
+        }
     }
 
     /// The top-level `runner` section of the state dump, if the runner has one.
     pub fn state<K: Kernel>(&self, ctx: &Ctx<K>) -> Option<Value> {
         match self {
             Runner::ActiveBackup(ab) => Some(ab.state(ctx)),
+            Runner::Lacp(l) => Some(l.state()),
             _ => None,
+        }
+    }
+
+    /// Writes a `ports.<if>.runner.*` state item.
+    pub fn port_item_set<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+        path: &str,
+        value: &str,
+    ) -> Result<(), ItemSetError> {
+        match self {
+            Runner::Lacp(l) => l.port_item_set(ctx, ifindex, path, value),
+            _ => Err(ItemSetError::NoPath),
         }
     }
 

@@ -1,0 +1,189 @@
+#!/bin/bash
+# Helpers shared by the lacp-* scenarios: `source /opt/rteam/tests/guest/lacp.sh` after lib.sh.
+#
+#   root namespace (the team under test)     netns "peer" (the partner)
+#   team0 192.0.2.1/24 ─┬─ p0 ═══ b0 ─┬─ team1 (C teamd) or bond0 (bonding 802.3ad)
+#                       ├─ p1 ═══ b1 ─┤      192.0.2.2/24
+#                       └─ ...       ─┘
+#
+# The team under test is C teamd ("C") or ours ("rteam"); the partner is always the same,
+# so each step's record can be diffed between the two.
+
+CTL=/usr/bin/teamdctl
+NL=/usr/bin/teamnl
+declare -A TEAMD=([C]=/usr/bin/teamd [rteam]=/opt/rteam/bin/teamd)
+[ -x "${TEAMD[rteam]}" ] || fail "${TEAMD[rteam]} missing"
+mkdir -p /var/run/teamd
+
+# lacp_topology N: netns peer and N veth pairs pI (root) <-> bI (peer), all down.
+lacp_topology() {
+    local i
+    mk_netns peer
+    for ((i = 0; i < $1; i++)); do
+        mk_veth_pair "p$i" "b$i"
+        ip link set "b$i" netns peer
+    done
+}
+
+PEER_PID=
+# peer_teamd CONFIG PORTS...: C teamd in the peer namespace on team1 with PORTS, team1
+# addressed and up, its ports up.
+peer_teamd() {
+    local p
+    printf '%s\n' "$1" >/tmp/team1.conf
+    shift
+    ip netns exec peer /usr/bin/teamd -f /tmp/team1.conf 2>>/tmp/teamd.peer.log &
+    PEER_PID=$!
+    wait_for -t 30 test -S /var/run/teamd/team1.sock
+    for p in "$@"; do wait_for -t 20 ip netns exec peer "$CTL" team1 port present "$p"; done
+    ip -n peer addr add 192.0.2.2/24 dev team1
+    ip -n peer link set team1 up
+    for p in "$@"; do ip -n peer link set "$p" up; done
+}
+
+stop_peer_teamd() {
+    kill "$PEER_PID" 2>/dev/null
+    wait "$PEER_PID" 2>/dev/null
+    wait_for -t 20 sh -c '! ip -n peer link show team1'
+    rm -f /var/run/teamd/team1.sock
+}
+
+# peer_bond N: bond0 (802.3ad, fast rate) in the peer namespace over b0..b(N-1), up.
+peer_bond() {
+    local i
+    ip -n peer link add bond0 type bond mode 802.3ad lacp_rate fast miimon 100 xmit_hash_policy layer2+3 ||
+        fail "cannot create bond0"
+    for ((i = 0; i < $1; i++)); do
+        ip -n peer link set "b$i" down
+        ip -n peer link set "b$i" master bond0
+        ip -n peer link set "b$i" up
+    done
+    ip -n peer addr add 192.0.2.2/24 dev bond0
+    ip -n peer link set bond0 up
+}
+
+TEAMD_PID=
+# start_team IMPL CONFIG PORTS...: teamd IMPL on CONFIG, waits until PORTS are in. The team
+# and its ports stay down: bring_up does that (and starts the clock).
+start_team() {
+    local impl=$1 p
+    printf '%s\n' "$2" >/tmp/team0.conf
+    shift 2
+    for p in "$@"; do ip link set "$p" down; done
+    "${TEAMD[$impl]}" -f /tmp/team0.conf 2>>"/tmp/teamd.$impl.log" &
+    TEAMD_PID=$!
+    wait_for -t 30 test -S /var/run/teamd/team0.sock
+    for p in "$@"; do wait_for -t 20 "$CTL" team0 port present "$p"; done
+    ip addr add 192.0.2.1/24 dev team0
+}
+
+stop_team() {
+    kill "$TEAMD_PID" 2>/dev/null
+    wait "$TEAMD_PID" 2>/dev/null
+    wait_for -t 20 sh -c '! ip link show team0'
+    rm -f /var/run/teamd/team0.sock
+}
+
+MON_PID=
+# monitor_start: timestamped `teamnl team0 monitor` (changed options and ports) into /tmp/mon.
+monitor_start() {
+    : >/tmp/mon
+    (stdbuf -oL "$NL" team0 monitor | while IFS= read -r line; do
+        printf '%s %s\n' "$EPOCHREALTIME" "$line"
+    done >>/tmp/mon) &
+    MON_PID=$!
+    # subscribed once a set (which the kernel always announces) shows up
+    local tries=100
+    while ! grep -q mcast_rejoin_interval /tmp/mon; do
+        "$NL" team0 setoption mcast_rejoin_interval 0
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || fail "teamnl monitor shows no events"
+        sleep 0.1
+    done
+}
+
+monitor_stop() {
+    kill -- -"$MON_PID" 2>/dev/null || pkill -P "$MON_PID" 2>/dev/null
+    kill "$MON_PID" 2>/dev/null
+    wait "$MON_PID" 2>/dev/null
+}
+
+# bring_up PORTS...: team0 and the ports up; prints the start time (EPOCHREALTIME).
+bring_up() {
+    local p t0
+    t0=$EPOCHREALTIME
+    ip link set team0 up
+    for p in "$@"; do ip link set "$p" up; done
+    echo "$t0"
+}
+
+item() { "$CTL" team0 state item get "$1" 2>&1; }
+peer_item() { ip netns exec peer "$CTL" team1 state item get "$1" 2>&1; }
+
+# wait_item PATH VALUE [SECS]: teamd reports VALUE for state item PATH; false on timeout.
+wait_item() {
+    local tries=$((${3:-20} * 20))
+    while [ "$(item "$1")" != "$2" ]; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.05
+    done
+}
+
+enabled() { "$NL" team0 -p "$1" getoption enabled 2>&1; }
+
+# wait_enabled PORT VALUE [SECS]: the kernel's enabled option of PORT reaches VALUE.
+wait_enabled() {
+    local tries=$((${3:-20} * 20))
+    while [ "$(enabled "$1")" != "$2" ]; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.05
+    done
+}
+
+# converged_at T0 PORTS...: seconds from T0 until the last of PORTS was enabled, from the
+# monitor log (the latest "enabled (port:P) true" line per port).
+converged_at() {
+    local t0=$1 p t last=0
+    shift
+    for p in "$@"; do
+        t=$(awk -v want="enabled (port:$p) true" 'index($0, want) { t = $1 } END { print t }' /tmp/mon)
+        [ -n "$t" ] || { echo "never"; return; }
+        last=$(python3 -c "print(max($last, $t))")
+    done
+    python3 -c "print('%.3f' % ($last - $t0))"
+}
+
+# say MSG: MSG with the scenario's elapsed seconds.
+say() { echo "[$SECONDS s] $*"; }
+
+# norm: MACs, ifindexes, pids normalised; timing-dependent LACP bits are not touched here.
+norm() {
+    normalize | sed -E -e 's/(PID|pid)([": ]+)[0-9]+/\1\2<pid>/g'
+}
+
+# same WHAT FILE_STEM: FILE_STEM.C and FILE_STEM.rteam match after norm.
+same() {
+    if ! diff -u --label C --label rteam <(norm <"$2.C") <(norm <"$2.rteam") >/tmp/diff; then
+        echo "FAIL: $1 differs between C teamd and rteam (-C +rteam):" >&2
+        cat /tmp/diff >&2
+        echo "--- rteam teamd log:" >&2
+        tail -n 40 /tmp/teamd.rteam.log >&2
+        echo "--- C teamd log:" >&2
+        tail -n 20 /tmp/teamd.C.log >&2
+        exit 1
+    fi
+    CHECKS=$((CHECKS + 1))
+    echo "same: $1"
+}
+
+CHECKS=0
+# check WHAT CMD...: CMD must succeed; counted.
+check() {
+    local what=$1
+    shift
+    "$@" >/dev/null 2>&1 || fail "$what"
+    CHECKS=$((CHECKS + 1))
+    echo "ok: $what"
+}
