@@ -110,6 +110,20 @@ impl Handle {
         Ok(())
     }
 
+    /// Uses an already connected transport (e.g. a usock at another path),
+    /// then fills the cache as `connect` does.
+    pub fn connect_client(&mut self, client: Client) -> Result<(), Errno> {
+        if self.client.is_some() {
+            return Err(Errno::EBUSY);
+        }
+        self.client = Some(client);
+        if let Err(e) = self.refresh() {
+            self.client = None;
+            return Err(e);
+        }
+        Ok(())
+    }
+
     /// `teamdctl_disconnect`: the cache stays.
     pub fn disconnect(&mut self) {
         self.client = None;

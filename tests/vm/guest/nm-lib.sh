@@ -107,3 +107,13 @@ wait_wall() {
         sleep 0.2
     done
 }
+
+# nm_team_config DEV: the TEAM.CONFIG NM shows for DEV (its last ConfigDumpActual read).
+nm_team_config() {
+    nmcli -g TEAM.CONFIG dev show "$1" | sed 's/\\:/:/g'
+}
+
+# nm_connected DEV: NM reports DEV connected.
+nm_connected() {
+    [ "$(nmcli -g GENERAL.STATE dev show "$1" 2>/dev/null)" = "100 (connected)" ]
+}
