@@ -21,7 +21,7 @@ nm_bus_start() {
     wait_for -t 20 test -S /run/dbus/system_bus_socket
 }
 
-# nm_start LABEL [TEAMD [LIBTEAMDCTL]]: start NetworkManager, logging to /tmp/nm.LABEL.log;
+# nm_start LABEL [TEAMD [LIBTEAMDCTL]]: start NetworkManager, logging to /results/nm.LABEL.log (kept on the host);
 # TEAMD is bound over NM's teamd, LIBTEAMDCTL over Debian's libteamdctl.so.0.
 nm_start() {
     local label=$1 teamd=${2:-} lib=${3:-}
@@ -51,7 +51,7 @@ EOF
         exec NetworkManager --debug --config=$NM_DIR/nm.conf --config-dir=$NM_DIR/conf.d \
             --state-file=$NM_DIR/state/NetworkManager.state \
             --intern-config=$NM_DIR/state/intern.conf \
-            --no-auto-default=$NM_DIR/state/nad.state" >>"/tmp/nm.$label.log" 2>&1 &
+            --no-auto-default=$NM_DIR/state/nad.state" >>"/results/nm.$label.log" 2>&1 &
     NM_PID=$!
     wait_for -t 60 nmcli -t general status
     # all interesting devices known to NM

@@ -18,7 +18,7 @@ LIB=$R/libteamdctl.so.0
 checks=0
 t_start=$(date +%s)
 step() { echo "[$(($(date +%s) - t_start)) s] $*"; }
-trap 'cp /tmp/nm.*.log /results/ 2>/dev/null' EXIT
+
 rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
 
 step "(1) ABI"
@@ -48,9 +48,9 @@ ctl() {
     local lib=$1 out err rc
     shift
     if [ "$lib" = rteam ]; then
-        out=$(LD_LIBRARY_PATH=$R teamdctl "$@" 2>/tmp/ctl.err)
+        out=$(LD_LIBRARY_PATH=$R timeout 20 teamdctl "$@" 2>/tmp/ctl.err)
     else
-        out=$(teamdctl "$@" 2>/tmp/ctl.err)
+        out=$(timeout 20 teamdctl "$@" 2>/tmp/ctl.err)
     fi
     rc=$?
     err=$(cat /tmp/ctl.err)
@@ -145,18 +145,18 @@ checks=$((checks + 1))
 has_ports() { nm_team_config nmteam0 | jq -e '.ports.p0 and .ports.p1'; }
 wait_wall 20 has_ports || fail "TEAM.CONFIG lacks the ports: $(nm_team_config nmteam0)"
 nm_config=$(nm_team_config nmteam0)
-actual=$("$R/teamdctl" -o nmteam0 config dump actual)
+actual=$(timeout 12 "$R/teamdctl" -o nmteam0 config dump actual)
 [ "$(echo "$nm_config" | jq -cS .)" = "$(echo "$actual" | jq -cS .)" ] \
     || fail "TEAM.CONFIG differs from ConfigDumpActual: $nm_config vs $actual"
 checks=$((checks + 1))
-[ "$("$R/teamdctl" nmteam0 port config dump p0 | jq -c .prio)" = 10 ] || fail "p0 prio not 10"
+[ "$(timeout 12 "$R/teamdctl" nmteam0 port config dump p0 | jq -c .prio)" = 10 ] || fail "p0 prio not 10"
 checks=$((checks + 1))
 
 step "port profile change -> PortConfigUpdate"
 nmcli con mod t0p0 team-port.prio 20 || fail "con mod t0p0"
 nmcli --wait 60 con up t0p0 >/dev/null || fail "re-activating t0p0 failed"
-teamd_prio20() { [ "$("$R/teamdctl" nmteam0 port config dump p0 | jq -c .prio)" = 20 ]; }
-wait_wall 30 teamd_prio20 || fail "PortConfigUpdate did not reach teamd: $("$R/teamdctl" nmteam0 port config dump p0)"
+teamd_prio20() { [ "$(timeout 12 "$R/teamdctl" nmteam0 port config dump p0 | jq -c .prio)" = 20 ]; }
+wait_wall 30 teamd_prio20 || fail "PortConfigUpdate did not reach teamd: $(timeout 12 "$R/teamdctl" nmteam0 port config dump p0)"
 checks=$((checks + 1))
 nm_prio20() { [ "$(nm_team_config nmteam0 | jq -c .ports.p0.prio)" = 20 ]; }
 wait_wall 30 nm_prio20 || fail "NM did not re-read the actual config: $(nm_team_config nmteam0)"
@@ -170,6 +170,6 @@ wait_wall 20 sh -c '! ip link show nmteam0' || fail "team device left behind"
 wait_wall 10 sh -c '[ -z "$(pgrep -x teamd)" ]' || fail "teamd left running"
 [ ! -e /var/run/teamd/nmteam0.sock ] || fail "socket file left behind"
 checks=$((checks + 3))
-grep -q "nmteam0" "/tmp/nm.rteam-lib.log" || fail "no NM log"
+grep -q "nmteam0" "/results/nm.rteam-lib.log" || fail "no NM log"
 nm_stop
 echo "nm-libteamdctl: $checks checks passed in $(($(date +%s) - t_start)) s"

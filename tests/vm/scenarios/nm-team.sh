@@ -40,7 +40,7 @@ done
 nm_bus_start
 
 # keep NM's and teamd's logs for a failed run
-trap 'cp /tmp/nm.*.log /results/ 2>/dev/null' EXIT
+
 # no nm-dispatcher: nothing here uses it, and its scripts cost seconds per event
 rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
 
@@ -84,8 +84,8 @@ team_up() {
         log "state $d: $(dev_state $d)"
     done
     log "argv: $(teamd_argv nmteam0)"
-    wait_wall 30 sh -c "$CTL nmteam0 port present p0 && $CTL nmteam0 port present p1"
-    log "ports: $("$CTL" nmteam0 port present p0 && echo p0) $("$CTL" nmteam0 port present p1 && echo p1)"
+    wait_wall 30 timeout 15 sh -c "$CTL nmteam0 port present p0 && $CTL nmteam0 port present p1"
+    log "ports: $(timeout 12 "$CTL" nmteam0 port present p0 && echo p0) $(timeout 12 "$CTL" nmteam0 port present p1 && echo p1)"
     # NM re-reads ConfigDumpActual 5 s after each port change
     wait_wall 20 sh -c "nmcli -g TEAM.CONFIG dev show nmteam0 | grep -q p1"
     log "nm TEAM.CONFIG:"
@@ -159,7 +159,7 @@ run() {
     P1=()
     team_up loadbalance team.runner loadbalance team.runner-tx-hash "eth,ipv4,l4"
     timeout 12 "$CTL" nmteam0 state 2>&1 | norm >>"$OUT"
-    log "tx_hash: $(item setup.runner_name) $("$CTL" -o nmteam0 config dump actual | jq -c .runner)"
+    log "tx_hash: $(item setup.runner_name) $(timeout 12 "$CTL" -o nmteam0 config dump actual | jq -c .runner)"
     peer_link p0 down
     wait_item ports.p0.link_watches.up false || true
     log "p0 lost: ping $(pings)"
