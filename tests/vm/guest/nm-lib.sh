@@ -13,6 +13,18 @@ NM_PID=
 NM_TEAMD_PATH=/usr/bin/teamd
 NM_LIBTEAMDCTL=/usr/lib/x86_64-linux-gnu/libteamdctl.so.0.1.5
 
+# local_copy FILE: FILE copied to the guest's tmpfs; prints the copy's path. The 9p shares
+# have no page cache: every page of a multi-megabyte binary run from /opt/rteam/bin is read
+# over 9p at each start, which under TCG takes seconds and makes our teamd miss NM's 5-s
+# readiness limit. An installed teamd lives on a local disk; the copy stands for that.
+local_copy() {
+    mkdir -p /tmp/rteam-local
+    local dest
+    dest=/tmp/rteam-local/$(basename "$1")
+    [ -e "$dest" ] || cp "$1" "$dest" || fail "cannot copy $1"
+    echo "$dest"
+}
+
 # nm_bus_start: the private system bus with NM's and teamd's policies (both from packages).
 nm_bus_start() {
     mkdir -p /run/dbus
@@ -43,8 +55,8 @@ level=INFO
 domains=DEFAULT,TEAM:DEBUG
 EOF
     local binds=""
-    [ -n "$teamd" ] && binds+="mount --bind $teamd $NM_TEAMD_PATH || exit 90; "
-    [ -n "$lib" ] && binds+="mount --bind $lib $NM_LIBTEAMDCTL || exit 91; "
+    [ -n "$teamd" ] && binds+="mount --bind $(local_copy "$teamd") $NM_TEAMD_PATH || exit 90; "
+    [ -n "$lib" ] && binds+="mount --bind $(local_copy "$lib") $NM_LIBTEAMDCTL || exit 91; "
     unshare --mount --propagation private bash -c "
         mount -o remount,bind,ro /sys || exit 92
         $binds

@@ -27,7 +27,11 @@ python3 /opt/rteam/tests/guest/elf-exports.py "$LIB" >/tmp/abi.rteam || fail "ca
 [ "$(grep -c '^func ' /tmp/abi.C)" = 20 ] || fail "Debian's library: unexpected export count"
 assert_eq "$(cat /tmp/abi.C)" "$(cat /tmp/abi.rteam)" "soname and exported functions"
 checks=$((checks + 1))
-LD_LIBRARY_PATH=$R ldd /usr/bin/teamdctl | grep -q "libteamdctl.so.0 => $LIB" \
+# the library and our teamdctl run from tmpfs copies (see local_copy)
+LOCAL_LIB=$(local_copy "$LIB")
+LIBDIR=$(dirname "$LOCAL_LIB")
+CTL=$(local_copy "$R/teamdctl")
+LD_LIBRARY_PATH=$LIBDIR ldd /usr/bin/teamdctl | grep -q "libteamdctl.so.0 => $LOCAL_LIB" \
     || fail "Debian's teamdctl does not pick up our library with LD_LIBRARY_PATH"
 checks=$((checks + 1))
 
@@ -48,7 +52,7 @@ ctl() {
     local lib=$1 out err rc
     shift
     if [ "$lib" = rteam ]; then
-        out=$(LD_LIBRARY_PATH=$R timeout 20 teamdctl "$@" 2>/tmp/ctl.err)
+        out=$(LD_LIBRARY_PATH=$LIBDIR timeout 20 teamdctl "$@" 2>/tmp/ctl.err)
     else
         out=$(timeout 20 teamdctl "$@" 2>/tmp/ctl.err)
     fi
@@ -122,7 +126,7 @@ for i in 0 1; do
 done
 nm_start rteam-lib "$R/teamd" "$LIB"
 # NM's process has our file mapped (the path is Debian's: it is a bind mount)
-our_ino=$(stat -L -c %i "$LIB")
+our_ino=$(stat -L -c %i "$LOCAL_LIB")
 awk -v ino="$our_ino" '$5 == ino && /libteamdctl/ { found = 1 } END { exit !found }' \
     "/proc/$NM_PID/maps" || fail "NM did not load our libteamdctl.so.0"
 checks=$((checks + 1))
@@ -145,18 +149,18 @@ checks=$((checks + 1))
 has_ports() { nm_team_config nmteam0 | jq -e '.ports.p0 and .ports.p1'; }
 wait_wall 20 has_ports || fail "TEAM.CONFIG lacks the ports: $(nm_team_config nmteam0)"
 nm_config=$(nm_team_config nmteam0)
-actual=$(timeout 12 "$R/teamdctl" -o nmteam0 config dump actual)
+actual=$(timeout 12 "$CTL" -o nmteam0 config dump actual)
 [ "$(echo "$nm_config" | jq -cS .)" = "$(echo "$actual" | jq -cS .)" ] \
     || fail "TEAM.CONFIG differs from ConfigDumpActual: $nm_config vs $actual"
 checks=$((checks + 1))
-[ "$(timeout 12 "$R/teamdctl" nmteam0 port config dump p0 | jq -c .prio)" = 10 ] || fail "p0 prio not 10"
+[ "$(timeout 12 "$CTL" nmteam0 port config dump p0 | jq -c .prio)" = 10 ] || fail "p0 prio not 10"
 checks=$((checks + 1))
 
 step "port profile change -> PortConfigUpdate"
 nmcli con mod t0p0 team-port.prio 20 || fail "con mod t0p0"
 nmcli --wait 60 con up t0p0 >/dev/null || fail "re-activating t0p0 failed"
-teamd_prio20() { [ "$(timeout 12 "$R/teamdctl" nmteam0 port config dump p0 | jq -c .prio)" = 20 ]; }
-wait_wall 30 teamd_prio20 || fail "PortConfigUpdate did not reach teamd: $(timeout 12 "$R/teamdctl" nmteam0 port config dump p0)"
+teamd_prio20() { [ "$(timeout 12 "$CTL" nmteam0 port config dump p0 | jq -c .prio)" = 20 ]; }
+wait_wall 30 teamd_prio20 || fail "PortConfigUpdate did not reach teamd: $(timeout 12 "$CTL" nmteam0 port config dump p0)"
 checks=$((checks + 1))
 nm_prio20() { [ "$(nm_team_config nmteam0 | jq -c .ports.p0.prio)" = 20 ]; }
 wait_wall 30 nm_prio20 || fail "NM did not re-read the actual config: $(nm_team_config nmteam0)"

@@ -8,7 +8,7 @@ source /opt/rteam/tests/guest/lib.sh
 source /opt/rteam/tests/guest/nm-lib.sh
 
 R=/opt/rteam/bin
-CTL=$R/teamdctl
+CTL=$(local_copy "$R/teamdctl")
 [ -x "$R/teamd" ] || fail "$R/teamd missing"
 checks=0
 t_start=$(date +%s)
