@@ -42,15 +42,11 @@ fn c_reply(reply: String) -> CString {
 impl Handle {
     /// `teamdctl_alloc`: not connected, LOG_ERR or `TEAMDCTL_LOG`.
     pub fn new() -> Handle {
-        let mut h = Handle {
+        Handle {
             log: Log::from_env(),
             client: None,
             cache: Vec::new(),
-        };
-        let prio = h.log.priority;
-        h.log
-            .debug("teamdctl_alloc", &format!("log_priority={prio}"));
-        h
+        }
     }
 
     pub fn is_connected(&self) -> bool {
@@ -78,7 +74,7 @@ impl Handle {
             self.log.priority = orig;
             match result {
                 Ok(client) => {
-                    connected = Some((cli, client));
+                    connected = Some(client);
                     break;
                 }
                 Err(e) if cli_type.is_some() => {
@@ -91,7 +87,7 @@ impl Handle {
                 Err(_) => {}
             }
         }
-        let Some((cli, client)) = connected else {
+        let Some(client) = connected else {
             match cli_type {
                 None => self.log.err(FN, "Failed to connect using all CLIs."),
                 Some(t) => self
@@ -100,8 +96,6 @@ impl Handle {
             }
             return Err(Errno::EINVAL);
         };
-        self.log
-            .debug(FN, &format!("Connected using CLI \"{}\".", cli.name()));
         self.client = Some(client);
         if let Err(e) = self.refresh() {
             self.client = None;

@@ -64,23 +64,11 @@ impl Client {
     /// One method call; the success payload (empty for methods without one).
     pub fn call(&mut self, log: &mut Log, method: Method, args: &[&str]) -> Result<String, Errno> {
         match self {
-            Client::Usock(c) => {
-                log.debug(
-                    "cli_usock_method_call",
-                    &format!("usock: Calling method \"{}\"", method.name()),
-                );
-                c.call(method, args).map_err(|e| {
-                    log_usock_error(log, &e);
-                    e.errno()
-                })
-            }
-            Client::Dbus(c) => {
-                log.debug(
-                    "cli_dbus_method_call",
-                    &format!("dbus: Calling method \"{}\"", method.name()),
-                );
-                dbus_call(log, c, method, args)
-            }
+            Client::Usock(c) => c.call(method, args).map_err(|e| {
+                log_usock_error(log, &e);
+                e.errno()
+            }),
+            Client::Dbus(c) => dbus_call(log, c, method, args),
         }
     }
 }
@@ -201,10 +189,7 @@ fn log_usock_error(log: &mut Log, e: &ClientError) {
         ClientError::Decode(other @ ReplyError::InvalidUtf8 { .. }) => {
             log.err(FN, &format!("usock: {other}"));
         }
-        ClientError::Timeout => {
-            log.debug("cli_usock_method_call", "usock: Wait for reply timed-out.");
-        }
-        // send/receive failures are silent there
+        // send/receive failures and timeouts are silent there
         _ => {}
     }
 }
