@@ -44,8 +44,16 @@ cat >/tmp/team0.conf <<'CONF'
 {"device": "team0", "runner": {"name": "activebackup"},
  "ports": {"p0": {"prio": 5}, "p1": {"sticky": true}}}
 CONF
-teamd -d -D -f /tmp/team0.conf || fail "C teamd did not start"
-wait_for -t 30 sh -c "busctl --system list | grep -q org.libteam.teamd.team0"
+# a fresh C teamd for each library: the commands change its state
+start_teamd() {
+    ip link set p0 down; ip link set p1 down; ip link set p2 down
+    teamd -d -D -f /tmp/team0.conf || fail "C teamd did not start"
+    wait_wall 30 sh -c "busctl --system list | grep -q org.libteam.teamd.team0"
+}
+stop_teamd() {
+    teamd -k -t team0
+    wait_wall 30 sh -c '! ip link show team0'
+}
 
 # ctl LIB ARGS...: Debian's teamdctl with LIB (C = Debian's); status, stdout, stderr
 ctl() {
@@ -64,29 +72,42 @@ ctl() {
 
 commands() {
     local lib=$1 force
-    for force in "" -D -U; do
-        ctl "$lib" $force team0 config dump
+    start_teamd
+    # every command on the default transport (usock) ...
+    ctl "$lib" team0 config dump
+    ctl "$lib" team0 config dump actual
+    ctl "$lib" -o team0 config dump noports
+    ctl "$lib" team0 state dump
+    ctl "$lib" -v team0 state view
+    ctl "$lib" team0 state item get runner.active_port
+    ctl "$lib" team0 state item get setup.nosuchitem
+    ctl "$lib" team0 port present p0
+    ctl "$lib" team0 port present p2
+    ctl "$lib" team0 port config dump p1
+    ctl "$lib" team0 port config dump p2
+    ctl "$lib" team0 port config update p2 '{"prio": 3}'
+    ctl "$lib" team0 port config update p2 '{"prio": 3, "prio": 4}'
+    ctl "$lib" team0 port add p2
+    ctl "$lib" team0 port config dump p2
+    ctl "$lib" team0 state item set runner.active_port p2
+    ctl "$lib" team0 state item get runner.active_port
+    ctl "$lib" team0 port remove p2
+    ctl "$lib" team0 port remove p2
+    ctl "$lib" team0 port add nosuchdev
+    # ... and a sample forced onto each transport
+    for force in -D -U; do
         ctl "$lib" $force team0 config dump actual
-        ctl "$lib" $force -o team0 config dump noports
-        ctl "$lib" $force team0 state dump
-        ctl "$lib" $force -v team0 state view
-        ctl "$lib" $force team0 state item get runner.active_port
-        ctl "$lib" $force team0 state item get setup.nosuchitem
-        ctl "$lib" $force team0 port present p0
-        ctl "$lib" $force team0 port present p2
-        ctl "$lib" $force team0 port config dump p1
-        ctl "$lib" $force team0 port config dump p2
-        ctl "$lib" $force team0 port config update p2 '{"prio": 3}'
-        ctl "$lib" $force team0 port config update p2 '{"prio": 3, "prio": 4}'
-        ctl "$lib" $force team0 port add p2
-        ctl "$lib" $force team0 port config dump p2
-        ctl "$lib" $force team0 state item set runner.active_port p2
         ctl "$lib" $force team0 state item get runner.active_port
         ctl "$lib" $force team0 state item set runner.active_port p0
-        ctl "$lib" $force team0 port remove p2
-        ctl "$lib" $force team0 port remove p2
-        ctl "$lib" $force team0 port add nosuchdev
+        ctl "$lib" $force team0 state item get setup.nosuchitem
+        ctl "$lib" $force team0 port config dump nosuchdev
+        ctl "$lib" $force team0 port present p1
     done
+    # the library's own log lines
+    TEAMDCTL_LOG=debug ctl "$lib" team0 state item get setup.nosuchitem
+    TEAMDCTL_LOG=info ctl "$lib" -D team0 port config dump nosuchdev
+    TEAMDCTL_LOG=0 ctl "$lib" team0 port config dump nosuchdev
+    stop_teamd
     # transports and targets that do not work
     ctl "$lib" -Z tcp://127.0.0.1:1 team0 config dump
     ctl "$lib" team1 config dump
@@ -94,10 +115,6 @@ commands() {
     ctl "$lib" team9 config dump
     ctl "$lib" -D team9 config dump
     ip link del team9
-    # the library's own log lines
-    TEAMDCTL_LOG=debug ctl "$lib" team0 state item get setup.nosuchitem
-    TEAMDCTL_LOG=info ctl "$lib" -D team0 port config dump nosuchdev
-    TEAMDCTL_LOG=0 ctl "$lib" team0 port config dump nosuchdev
 }
 
 commands C >/tmp/ctl.C
@@ -108,8 +125,6 @@ n=$(grep -c '^\$ teamdctl' /tmp/ctl.rteam)
 grep -q '"kernel_team_mode_name": "activebackup"' /tmp/ctl.rteam || fail "state dump missing"
 checks=$((checks + 1))
 echo "  $n teamdctl commands identical on both libraries"
-teamd -k -t team0
-wait_wall 30 sh -c '! ip link show team0'
 ip link del p2
 
 step "(3) NetworkManager with our libteamdctl.so.0 and our teamd"
