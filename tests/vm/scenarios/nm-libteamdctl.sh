@@ -67,7 +67,8 @@ ctl() {
     rc=$?
     err=$(cat /tmp/ctl.err)
     printf '$ teamdctl %s\nrc=%s\n%s\n--stderr\n%s\n' "$*" "$rc" "$out" "$err" \
-        | sed -E 's/("?pid"?[": ]+)[0-9]+/\1<pid>/g' | normalize
+        | sed -E -e 's/("?(pid|PID)"?[": ]+)[0-9]+/\1<pid>/g' -e 's/("ifindex": )[0-9]+/\1<ifindex>/g' \
+        | normalize
 }
 
 commands() {
