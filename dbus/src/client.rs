@@ -48,6 +48,15 @@ fn call_error(e: zbus::Error) -> CallError {
             name: name.to_string(),
             message: message.unwrap_or_default(),
         },
+        // zbus turns the bus's own errors (e.g. ServiceUnknown) into fdo::Error;
+        // callers still need the error's name and text, as libdbus gives them
+        zbus::Error::FDO(e) => {
+            use zbus::DBusError;
+            CallError {
+                name: e.name().to_string(),
+                message: e.description().unwrap_or_default().to_string(),
+            }
+        }
         other => CallError {
             name: String::new(),
             message: other.to_string(),

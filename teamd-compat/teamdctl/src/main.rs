@@ -2,9 +2,9 @@
 //!
 //! Owns the command line (getopt_long options, the command tree), the output
 //! formats (re-serialised JSON dumps, the state view) and the messages and
-//! exit codes scripts depend on. The wire protocol and the usock client are
-//! `teamd-ctl-proto`'s. Only the usock transport is built: `-D` and `-Z` fail
-//! the way a libteam built without D-Bus or ZeroMQ does.
+//! exit codes scripts depend on. The wire protocol is `teamd-ctl-proto`'s;
+//! what libteamdctl does (usock then D-Bus, the reply cache, its log lines) is
+//! `teamd-ctl-client`'s. `-Z` fails the way a libteam built without ZeroMQ does.
 
 mod cmd;
 mod ctl;
@@ -178,7 +178,7 @@ fn load(text: &str) -> Result<Value, Errno> {
 
 /// The connected teamd must control the device we were asked about.
 fn check_teamd_device(tdc: &Teamdctl, team: &str) -> Result<(), ()> {
-    let config = load(&tdc.config).map_err(drop)?;
+    let config = load(tdc.config()).map_err(drop)?;
     let Some(device) = config.get("device").and_then(Value::as_str) else {
         eprintln!("Failed to parse device name from config.");
         return Err(());
@@ -209,15 +209,15 @@ fn execute(
 ) -> Result<(), Errno> {
     let param = |i: usize| params.get(i).map_or("", String::as_str);
     match action {
-        Action::ConfigDump => print_json(format, &load(&tdc.config)?),
+        Action::ConfigDump => print_json(format, &load(tdc.config())?),
         Action::ConfigDumpNoports => {
-            let mut config = load(&tdc.config)?;
+            let mut config = load(tdc.config())?;
             if let Some(map) = config.as_object_mut() {
                 map.remove("ports");
             }
             print_json(format, &config);
         }
-        Action::ConfigDumpActual => print_json(format, &load(&tdc.config_actual)?),
+        Action::ConfigDumpActual => print_json(format, &load(tdc.config_actual())?),
         Action::ConfigReload => {
             // the file is read here, so teamd needs no access to it; without
             // one, teamd re-reads the file it was started with
@@ -230,9 +230,9 @@ fn execute(
             };
             tdc.call(Method::ConfigReload, &[&text])?;
         }
-        Action::StateDump => print_json(format, &load(&tdc.state)?),
+        Action::StateDump => print_json(format, &load(tdc.state())?),
         Action::StateView => {
-            let view = view::state_view(&load(&tdc.state)?, format.verbosity);
+            let view = view::state_view(&load(tdc.state())?, format.verbosity);
             out(&view.text);
             view.result.map_err(|e| {
                 eprintln!("{e}");
@@ -254,7 +254,7 @@ fn execute(
         }
         Action::PortPresent => {
             // answered from the cached StateDump: there is no such method
-            let state = load(&tdc.state)?;
+            let state = load(tdc.state())?;
             let present = state
                 .get("ports")
                 .and_then(Value::as_object)

@@ -308,14 +308,16 @@ fn module_load_order(moddir: &Path, roots: &[&str]) -> Result<Vec<(String, Strin
     Ok(order)
 }
 
-/// Build the workspace's binaries in release mode and copy them to a staging directory
-/// that the guest mounts at /opt/rteam/bin.
+/// Build the workspace's binaries and libteamdctl.so.0 in release mode and copy them to a
+/// staging directory that the guest mounts at /opt/rteam/bin.
 pub fn build_and_stage_bins() -> Result<PathBuf> {
     let out = output(util::cargo().args([
         "build",
         "--release",
         "--workspace",
         "--bins",
+        // the cdylib libteamdctl.so.0 (nm-plugin)
+        "--lib",
         "--exclude",
         "xtask",
         "--message-format=json-render-diagnostics",
@@ -336,6 +338,19 @@ pub fn build_and_stage_bins() -> Result<PathBuf> {
             let name = exe.file_name().context("executable without a name")?;
             fs::copy(exe, stage.join(name))
                 .with_context(|| format!("cannot stage {}", exe.display()))?;
+        }
+        // nm-plugin's cdylib, under the soname programs load it by
+        let is_cdylib = msg["target"]["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "cdylib"));
+        if is_cdylib {
+            for file in msg["filenames"].as_array().into_iter().flatten() {
+                let Some(file) = file.as_str().filter(|f| f.ends_with("/libteamdctl.so")) else {
+                    continue;
+                };
+                fs::copy(file, stage.join("libteamdctl.so.0"))
+                    .with_context(|| format!("cannot stage {file}"))?;
+            }
         }
     }
     Ok(stage)

@@ -1,0 +1,10 @@
+//! `libteamdctl.so.0` in Rust: a drop-in for libteam's teamd control library,
+//! the one NetworkManager's team plugin links (integration.md §1.5, §1.9).
+//!
+//! This crate owns the C ABI only: the exported `teamdctl_*` symbols and
+//! their pointer and memory rules ([`ffi`], the crate's only unsafe code),
+//! and the header `include/teamdctl.h` describing them. What the functions do
+//! (transport choice, the reply cache, logging) is `teamd-ctl-client`'s.
+
+#[allow(unsafe_code)]
+pub mod ffi;

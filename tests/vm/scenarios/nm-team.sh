@@ -1,0 +1,196 @@
+#!/bin/bash
+# nm-team: Debian's NetworkManager 1.42 (unchanged, headless) runs team connections on
+# libteam's C teamd and then on ours, bound over /usr/bin/teamd where NM looks for it. For
+# activebackup (port prio/sticky), roundrobin and loadbalance (tx_hash): `nmcli con up`
+# connects the team, the peer answers across it, teamdctl shows the ports, a port's loss is
+# survived; `nmcli con down` / `con delete` leave no team device, teamd or socket. What each
+# run records (device states, teamd's argv, ConfigDumpActual as NM stored it, teamdctl's
+# view) is diffed between the two teamds for activebackup; roundrobin and loadbalance run on
+# ours only (teamd-failover compares those runners with C teamd already), to stay within the
+# time budget of a TCG guest.
+#
+#   guest (NM)                              netns "peer"
+#   nmteam0 192.0.2.1/24 ─┬─ p0 ═══ b0 ──┐
+#                         └─ p1 ═══ b1 ──┴─ br0 192.0.2.2/24
+#
+# The lacp runner is not covered: it is not in our teamd yet.
+set -uo pipefail
+source /opt/rteam/tests/guest/lib.sh
+source /opt/rteam/tests/guest/nm-lib.sh
+
+R=/opt/rteam/bin
+CTL=$(local_copy "$R/teamdctl")
+[ -x "$R/teamd" ] || fail "$R/teamd missing"
+checks=0
+t_start=$(date +%s)
+
+echo "== topology"
+mk_netns peer
+ip -n peer link add br0 type bridge
+ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
+ip -n peer addr add 192.0.2.2/24 dev br0
+ip -n peer link set br0 up
+for i in 0 1; do
+    mk_veth_pair "p$i" "b$i"
+    # one MAC on both ports: frames for the team are accepted whichever port they reach
+    ip link set "p$i" address 02:00:00:00:00:01
+    veth_to_ns "b$i" peer
+    ip -n peer link set "b$i" master br0
+done
+nm_bus_start
+
+# keep NM's and teamd's logs for a failed run
+
+# no nm-dispatcher: nothing here uses it, and its scripts cost seconds per event
+rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
+
+OUT=
+log() { printf '%s\n' "$*" >>"$OUT"; }
+# step TEXT: progress with the time since start, on the console only
+step() { echo "[$(($(date +%s) - t_start)) s] $*"; }
+norm() {
+    normalize | sed -E -e 's/(PID|pid)([": ]+)[0-9]+/\1\2<pid>/g'
+}
+pings() { ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1 && echo ok || echo lost; }
+item() { timeout 12 "$CTL" nmteam0 state item get "$1" 2>&1; }
+# wait_item PATH VALUE [SECS]: teamd reports VALUE for PATH; false after SECS (wall clock)
+wait_item() {
+    local end=$(($(date +%s) + ${3:-20}))
+    while [ "$(item "$1")" != "$2" ]; do
+        [ "$(date +%s)" -lt "$end" ] || return 1
+        sleep 0.2
+    done
+}
+
+# team_up NAME ARGS...: team profile t0 (ARGS are extra nmcli settings), ports t0p0/t0p1
+# with the port settings in P0/P1, then `nmcli con up t0` and both ports connected.
+team_up() {
+    local name=$1
+    shift
+    nmcli con add type team con-name t0 ifname nmteam0 "$@" \
+        ipv4.method manual ipv4.addresses 192.0.2.1/24 ipv6.method disabled \
+        connection.autoconnect no connection.autoconnect-slaves yes >/dev/null \
+        || fail "$name: cannot add t0"
+    nmcli con add type ethernet con-name t0p0 ifname p0 master nmteam0 slave-type team \
+        connection.autoconnect no "${P0[@]}" >/dev/null || fail "$name: cannot add t0p0"
+    nmcli con add type ethernet con-name t0p1 ifname p1 master nmteam0 slave-type team \
+        connection.autoconnect no "${P1[@]}" >/dev/null || fail "$name: cannot add t0p1"
+    log "== $name"
+    step "$name: con up"
+    log "con up: $(nmcli --wait 60 con up t0 >/dev/null 2>&1 && echo ok || echo failed)"
+    local d
+    for d in nmteam0 p0 p1; do
+        wait_wall 60 sh -c "[ \"\$(nmcli -g GENERAL.STATE dev show $d)\" = '100 (connected)' ]"
+        log "state $d: $(dev_state $d)"
+    done
+    log "argv: $(teamd_argv nmteam0)"
+    wait_wall 30 timeout 15 sh -c "$CTL nmteam0 port present p0 && $CTL nmteam0 port present p1"
+    log "ports: $(timeout 12 "$CTL" nmteam0 port present p0 && echo p0) $(timeout 12 "$CTL" nmteam0 port present p1 && echo p1)"
+    # NM re-reads ConfigDumpActual 5 s after each port change
+    wait_wall 20 sh -c "nmcli -g TEAM.CONFIG dev show nmteam0 | grep -q p1"
+    log "nm TEAM.CONFIG:"
+    nmcli -g TEAM.CONFIG dev show nmteam0 | sed 's/\\:/:/g' | tr -s ' \n' ' ' | norm >>"$OUT"
+    log ""
+    log "config dump actual:"
+    timeout 12 "$CTL" nmteam0 config dump actual 2>&1 | norm >>"$OUT"
+    log "ping: $(pings)"
+}
+
+# team_down NAME: `nmcli con down` and `con delete` leave nothing behind.
+team_down() {
+    step "con down"
+    log "con down: $(nmcli --wait 30 con down t0 >/dev/null 2>&1 && echo ok || echo failed)"
+    wait_wall 20 sh -c '! ip link show nmteam0'
+    log "after down: link $(ip link show nmteam0 >/dev/null 2>&1 && echo present || echo gone)"
+    wait_wall 10 sh -c '[ -z "$(pgrep -x teamd)" ]'
+    log "after down: teamd $([ -n "$(pgrep -x teamd)" ] && echo running || echo gone)"
+    log "after down: socket $([ -e /var/run/teamd/nmteam0.sock ] && echo present || echo gone)"
+    nmcli con delete t0 t0p0 t0p1 >/dev/null 2>&1
+    log "after delete: profiles $(nmcli -t -f NAME con | grep -c '^t0')"
+    log "after delete: link $(ip link show nmteam0 >/dev/null 2>&1 && echo present || echo gone)"
+    log "after delete: teamd $([ -n "$(pgrep -x teamd)" ] && echo running || echo gone)"
+}
+
+# peer_link PORT up|down: the far end of PORT goes up or down.
+peer_link() { ip -n peer link set "b${1#p}" "$2"; }
+
+# run IMPL [TEAMD] [ALL]: activebackup (and with ALL the other runners) under NetworkManager
+# with the given teamd.
+run() {
+    local impl=$1 teamd=${2:-} all=${3:-}
+    OUT=/tmp/nm-team.$impl
+    : >"$OUT"
+    step "$impl: start NM"
+    nm_start "$impl" "$teamd"
+
+    P0=(team-port.prio 10)
+    P1=(team-port.prio 5 team-port.sticky yes)
+    team_up activebackup team.runner activebackup
+    log "active: $(item runner.active_port)"
+    timeout 12 "$CTL" nmteam0 state 2>&1 | norm >>"$OUT"
+    peer_link p0 down
+    wait_item runner.active_port p1 || true
+    log "p0 lost: active $(item runner.active_port), ping $(pings)"
+    peer_link p0 up
+    wait_item ports.p0.link_watches.up true || true
+    sleep 1
+    log "p0 back: active $(item runner.active_port) (p1 is sticky), ping $(pings)"
+    team_down
+    cp "$OUT" "$OUT.activebackup"
+    if [ -z "$all" ]; then
+        nm_stop
+        echo "---- $impl"
+        cat "$OUT"
+        return
+    fi
+
+    P0=()
+    P1=()
+    team_up roundrobin team.runner roundrobin
+    timeout 12 "$CTL" nmteam0 state 2>&1 | norm >>"$OUT"
+    peer_link p1 down
+    wait_item ports.p1.link_watches.up false || true
+    log "p1 lost: ping $(pings)"
+    peer_link p1 up
+    wait_item ports.p1.link_watches.up true || true
+    team_down
+
+    P0=(team-port.queue-id 1)
+    P1=()
+    team_up loadbalance team.runner loadbalance team.runner-tx-hash "eth,ipv4,l4"
+    timeout 12 "$CTL" nmteam0 state 2>&1 | norm >>"$OUT"
+    log "tx_hash: $(item setup.runner_name) $(timeout 12 "$CTL" -o nmteam0 config dump actual | jq -c .runner)"
+    peer_link p0 down
+    wait_item ports.p0.link_watches.up false || true
+    log "p0 lost: ping $(pings)"
+    peer_link p0 up
+    wait_item ports.p0.link_watches.up true || true
+    team_down
+
+    nm_stop
+    echo "---- $impl"
+    cat "$OUT"
+}
+
+run C
+run rteam "$R/teamd" all
+
+echo "== compare"
+assert_eq "$(cat /tmp/nm-team.C.activebackup)" "$(cat /tmp/nm-team.rteam.activebackup)" \
+    "NM activebackup team (C teamd vs rteam teamd)"
+checks=$((checks + 1))
+# what each run must show on its own (the diff alone would accept the same failure twice)
+for want in "con up: ok" "state nmteam0: 100" "state p0: 100" "state p1: 100" "ping: ok" \
+    "ports: p0 p1" "p0 lost: active p1, ping ok" "p0 back: active p1 (p1 is sticky), ping ok" \
+    "p1 lost: ping ok" "p0 lost: ping ok" "after down: link gone" "after down: teamd gone" \
+    "after down: socket gone" "after delete: profiles 0" \
+    "argv: /usr/bin/teamd -o -n -U -D -N -t nmteam0 -c <json> -gg"; do
+    grep -qxF -- "$want" /tmp/nm-team.rteam || fail "rteam run lacks: $want"
+    checks=$((checks + 1))
+done
+[ "$(grep -c '^con up: ok$' /tmp/nm-team.rteam)" = 3 ] || fail "not every team came up"
+checks=$((checks + 1))
+grep -q '"kernel_team_mode_name": "loadbalance"' /tmp/nm-team.rteam \
+    || grep -q 'tx_hash: loadbalance' /tmp/nm-team.rteam || fail "loadbalance runner not seen"
+checks=$((checks + 1))
+echo "nm-team: $checks checks passed in $(($(date +%s) - t_start)) s"
