@@ -6,46 +6,17 @@
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::Ipv6Addr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use super::sock::{setsockopt, socket};
 
 /// `ICMP6_FILTER` (netinet/icmp6.h) and its bitmap: a set bit blocks a type.
 const ICMP6_FILTER: libc::c_int = 1;
 const ICMP6_FILTER_BLOCK_ALL: [u32; 8] = [u32::MAX; 8];
 const HOP_LIMIT: libc::c_int = 255;
 
-fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
-    }
-}
-
-fn setsockopt<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, val: &T) -> io::Result<()> {
-    // SAFETY: `val` is a live T for the call and the length is its size.
-    check(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (val as *const T).cast(),
-            size_of::<T>() as libc::socklen_t,
-        )
-    })
-    .map(drop)
-}
-
 pub fn open() -> io::Result<OwnedFd> {
-    // SAFETY: plain socket(2); the result is checked before use.
-    let raw = check(unsafe {
-        libc::socket(
-            libc::AF_INET6,
-            libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            libc::IPPROTO_ICMPV6,
-        )
-    })?;
-    // SAFETY: `raw` was just returned by socket(2) and is owned by no one else.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let fd = socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_ICMPV6)?;
     setsockopt(
         &fd,
         libc::IPPROTO_ICMPV6,

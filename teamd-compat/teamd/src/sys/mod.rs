@@ -15,6 +15,8 @@ pub mod icmp6;
 pub mod packet;
 #[allow(unsafe_code)]
 pub mod resolve;
+#[allow(unsafe_code)]
+mod sock;
 
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};

@@ -5,7 +5,9 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use super::sock::{check, setsockopt, socket};
 
 use teamd_bpf::SockFilter;
 
@@ -16,29 +18,6 @@ pub struct RxMeta {
     pub ifindex: u32,
     pub pkt_type: u8,
     pub vlan_tci: Option<u16>,
-}
-
-fn check(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc)
-    }
-}
-
-fn setsockopt<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, val: &T) -> io::Result<()> {
-    // SAFETY: `val` points to a live, initialised T for the duration of the
-    // call and the length passed is exactly its size.
-    check(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            level,
-            name,
-            (val as *const T).cast(),
-            size_of::<T>() as libc::socklen_t,
-        )
-    })
-    .map(drop)
 }
 
 fn sockaddr_ll(ifindex: u32, ethertype: u16, dest: Option<&[u8]>) -> libc::sockaddr_ll {
@@ -63,16 +42,11 @@ pub fn open(
     filter: &[SockFilter],
     multicast: &[[u8; 6]],
 ) -> io::Result<OwnedFd> {
-    // SAFETY: plain socket(2); the result is checked before use.
-    let raw = check(unsafe {
-        libc::socket(
-            libc::AF_PACKET,
-            libc::SOCK_RAW | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            i32::from(ethertype.to_be()),
-        )
-    })?;
-    // SAFETY: `raw` was just returned by socket(2) and is owned by no one else.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let fd = socket(
+        libc::AF_PACKET,
+        libc::SOCK_RAW,
+        i32::from(ethertype.to_be()),
+    )?;
     if !filter.is_empty() {
         let mut insns: Vec<libc::sock_filter> = filter
             .iter()
