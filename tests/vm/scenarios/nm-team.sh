@@ -1,7 +1,8 @@
 #!/bin/bash
 # nm-team: Debian's NetworkManager 1.42 (unchanged, headless) runs team connections on
 # libteam's C teamd and then on ours, bound over /usr/bin/teamd where NM looks for it. For
-# activebackup (port prio/sticky), roundrobin and loadbalance (tx_hash): `nmcli con up`
+# activebackup (port prio/sticky), roundrobin, loadbalance (tx_hash) and lacp (against an
+# 802.3ad bond in the peer namespace): `nmcli con up`
 # connects the team, the peer answers across it, teamdctl shows the ports, a port's loss is
 # survived; `nmcli con down` / `con delete` leave no team device, teamd or socket. What each
 # run records (device states, teamd's argv, ConfigDumpActual as NM stored it, teamdctl's
@@ -167,6 +168,31 @@ run() {
     wait_item ports.p0.link_watches.up true || true
     team_down
 
+    # lacp against the kernel's bonding driver (802.3ad, fast) in the peer namespace
+    step "peer: bridge -> 802.3ad bond"
+    ip -n peer addr del 192.0.2.2/24 dev br0
+    ip -n peer link add bond0 type bond mode 802.3ad lacp_rate fast miimon 100
+    for b in b0 b1; do
+        ip -n peer link set "$b" down
+        ip -n peer link set "$b" nomaster
+        ip -n peer link set "$b" master bond0
+    done
+    ip -n peer addr add 192.0.2.2/24 dev bond0
+    ip -n peer link set bond0 up
+    for b in b0 b1; do ip -n peer link set "$b" up; done
+    P0=()
+    P1=()
+    team_up lacp team.runner lacp team.runner-fast-rate yes
+    wait_item ports.p0.runner.aggregator.selected true || true
+    wait_item ports.p1.runner.aggregator.selected true || true
+    log "lacp: selected p0 $(item ports.p0.runner.aggregator.selected) p1 $(item ports.p1.runner.aggregator.selected), ping $(pings)"
+    log "lacp bond partner: $(ip netns exec peer grep -c 'Aggregator ID' /proc/net/bonding/bond0) aggregator lines"
+    peer_link p0 down
+    wait_item ports.p0.runner.aggregator.selected false || true
+    log "lacp p0 lost: selected p1 $(item ports.p1.runner.aggregator.selected), ping $(pings)"
+    peer_link p0 up
+    team_down
+
     nm_stop
     echo "---- $impl"
     cat "$OUT"
@@ -183,12 +209,13 @@ checks=$((checks + 1))
 for want in "con up: ok" "state nmteam0: 100" "state p0: 100" "state p1: 100" "ping: ok" \
     "ports: p0 p1" "p0 lost: active p1, ping ok" "p0 back: active p1 (p1 is sticky), ping ok" \
     "p1 lost: ping ok" "p0 lost: ping ok" "after down: link gone" "after down: teamd gone" \
+    "lacp: selected p0 true p1 true, ping ok" "lacp p0 lost: selected p1 true, ping ok" \
     "after down: socket gone" "after delete: profiles 0" \
     "argv: /usr/bin/teamd -o -n -U -D -N -t nmteam0 -c <json> -gg"; do
     grep -qxF -- "$want" /tmp/nm-team.rteam || fail "rteam run lacks: $want"
     checks=$((checks + 1))
 done
-[ "$(grep -c '^con up: ok$' /tmp/nm-team.rteam)" = 3 ] || fail "not every team came up"
+[ "$(grep -c '^con up: ok$' /tmp/nm-team.rteam)" = 4 ] || fail "not every team came up"
 checks=$((checks + 1))
 grep -q '"kernel_team_mode_name": "loadbalance"' /tmp/nm-team.rteam \
     || grep -q 'tx_hash: loadbalance' /tmp/nm-team.rteam || fail "loadbalance runner not seen"
