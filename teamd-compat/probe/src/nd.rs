@@ -18,7 +18,7 @@ pub const ND_MSG_LEN: usize = 32;
 /// Neighbour discovery is link-local only: sent and required with 255.
 pub const ND_HOP_LIMIT: u8 = 255;
 
-/// `ff02::1:ffXX:XXXX`, the solicited-node group of `addr`.
+/// The solicited-node group of `addr`: `ff02::1:ff00:0/104` with the low 24 bits of `addr`.
 pub fn solicited_node(addr: Ipv6Addr) -> Ipv6Addr {
     let o = addr.octets();
     Ipv6Addr::new(
