@@ -60,7 +60,7 @@ pub fn run(quick: bool, mut opts: RunOpts) -> Result<u8> {
     let raw = out.join("raw");
     opts.results_to = Some(raw.clone());
 
-    let outcome = qemu::run_script(&image, &bins, &script, opts, true)?;
+    let outcome = qemu::run_script(&image, &bins, &script, opts, true)?.outcome;
     if !outcome.passed() {
         bail!("the bench run failed: {}", outcome.describe());
     }

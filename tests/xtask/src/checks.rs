@@ -41,6 +41,8 @@ pub fn test_all(no_vm: bool, only: Option<&str>, opts: RunOpts) -> Result<u8> {
         }
     }
     let mut skipped = 0;
+    // (scenario, last lines of its output) for each failed scenario
+    let mut failure_tails: Vec<(String, Vec<String>)> = Vec::new();
     if !no_vm {
         let scenarios = scenario_names(only)?;
         // A broken image or build fails the run but still ends in the summary below.
@@ -55,13 +57,20 @@ pub fn test_all(no_vm: bool, only: Option<&str>, opts: RunOpts) -> Result<u8> {
                     eprintln!("xtask: scenario {name}");
                     let started = Instant::now();
                     let script = util::scenario_path(&name)?;
-                    let outcome = qemu::run_script(&image, &bins, &script, opts.clone(), false)?;
+                    let finished = qemu::run_script(&image, &bins, &script, opts.clone(), false)?;
                     let detail = format!(
                         "{}, {:.1} s",
-                        outcome.describe(),
+                        finished.outcome.describe(),
                         started.elapsed().as_secs_f64()
                     );
-                    results.push((format!("scenario {name}"), outcome.passed(), detail));
+                    if !finished.outcome.passed() {
+                        failure_tails.push((name.clone(), finished.failure_tail));
+                    }
+                    results.push((
+                        format!("scenario {name}"),
+                        finished.outcome.passed(),
+                        detail,
+                    ));
                 }
             }
         }
@@ -82,6 +91,13 @@ pub fn test_all(no_vm: bool, only: Option<&str>, opts: RunOpts) -> Result<u8> {
     } else {
         String::new()
     };
+    // After the verdicts, so a log read from its end shows why (a CI log often is).
+    for (name, tail) in &failure_tails {
+        println!("--- {name}: last lines of its output ---");
+        for line in tail {
+            println!("{line}");
+        }
+    }
     println!(
         "{} passed, {failed} failed{skipped_note}",
         results.len() - failed

@@ -125,8 +125,8 @@ fn run(cli: Cli) -> Result<u8> {
 fn run_one(script: &std::path::Path, opts: VmOpts) -> Result<u8> {
     let image = guest::prepare()?;
     let bins = guest::build_and_stage_bins()?;
-    let outcome = qemu::run_script(&image, &bins, script, opts.into(), true)?;
-    Ok(outcome.exit_code())
+    let finished = qemu::run_script(&image, &bins, script, opts.into(), true)?;
+    Ok(finished.outcome.exit_code())
 }
 
 impl From<VmOpts> for qemu::RunOpts {

@@ -23,6 +23,13 @@ pub struct RunOpts {
     pub results_to: Option<PathBuf>,
 }
 
+/// A finished guest run: how it ended and, if it failed, the end of the script's output
+/// (kept for summaries, so the reason is still on screen after a long run).
+pub struct Finished {
+    pub outcome: Outcome,
+    pub failure_tail: Vec<String>,
+}
+
 /// How a guest run ended.
 pub enum Outcome {
     /// The script ran and exited with this status.
@@ -63,7 +70,7 @@ pub fn run_script(
     script: &Path,
     opts: RunOpts,
     live: bool,
-) -> Result<Outcome> {
+) -> Result<Finished> {
     let name = script
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -209,12 +216,40 @@ pub fn run_script(
                 .arg(dest),
         )?;
     }
+    let failure_tail = if outcome.passed() {
+        Vec::new()
+    } else {
+        script_output_tail(
+            &results.join("output.log"),
+            &console_path,
+            FAILURE_TAIL_LINES,
+        )
+    };
     if opts.keep || !outcome.passed() {
         eprintln!("xtask: logs kept in {}", run_dir.display());
     } else {
         util::remove_dir(&run_dir)?;
     }
-    Ok(outcome)
+    Ok(Finished {
+        outcome,
+        failure_tail,
+    })
+}
+
+/// Lines of a failed script's output repeated in summaries.
+const FAILURE_TAIL_LINES: usize = 30;
+
+/// The last `lines` lines of the script's own output (the guest tees it to `output`), or of
+/// the console if the script never wrote one.
+fn script_output_tail(output: &Path, console: &Path, lines: usize) -> Vec<String> {
+    let text = fs::read_to_string(output)
+        .or_else(|_| fs::read_to_string(console))
+        .unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
 }
 
 /// A fresh `target/vm-runs/NAME-TIME-PID` directory.
