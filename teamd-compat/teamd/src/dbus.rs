@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::log;
 use crate::usock::CtlRequest;
 
-/// How often the bus connection is checked (and, when lost, retried).
-const BUS_CHECK: Duration = Duration::from_secs(2);
+/// How often a lost bus connection is retried.
+const BUS_RETRY: Duration = Duration::from_secs(2);
 
 pub struct DbusService {
     dispatch: server::Dispatch,
@@ -74,11 +74,21 @@ impl DbusService {
     }
 }
 
-/// A round trip to the bus daemon: false once the bus is gone.
-async fn ping(conn: &zbus::Connection) -> bool {
-    match zbus::fdo::DBusProxy::new(conn).await {
-        Ok(p) => p.get_id().await.is_ok(),
-        Err(_) => false,
+/// Why [`bus_lost`] returned.
+#[derive(Debug, PartialEq, Eq)]
+enum Watch {
+    /// The connection closed (the bus daemon went away or the socket failed).
+    Lost,
+    /// The service is shutting down.
+    Stopped,
+}
+
+/// Waits, without polling, until the connection closes or `stop` fires: an idle
+/// daemon must not wake up to ask the bus whether it is still there.
+async fn bus_lost(conn: &zbus::Connection, stop: &mut watch::Receiver<bool>) -> Watch {
+    tokio::select! {
+        _ = stop.changed() => Watch::Stopped,
+        _ = conn.closed() => Watch::Lost,
     }
 }
 
@@ -89,18 +99,14 @@ async fn supervise(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = tokio::time::sleep(BUS_CHECK) => {}
-        }
-        if ping(&conn).await {
-            continue;
+        if bus_lost(&conn, &mut stop).await == Watch::Stopped {
+            return;
         }
         log::warn("dbus: lost the system bus connection; reconnecting.");
         loop {
             tokio::select! {
                 _ = stop.changed() => return,
-                _ = tokio::time::sleep(BUS_CHECK) => {}
+                _ = tokio::time::sleep(BUS_RETRY) => {}
             }
             let Ok(c) = server::connect(dispatch.clone()).await else {
                 continue;
@@ -117,5 +123,42 @@ async fn supervise(
                 Err(e) => log::warn(&e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+
+    /// A peer-to-peer pair over a socketpair: (server, client).
+    async fn pair() -> (zbus::Connection, zbus::Connection) {
+        let (a, b) = UnixStream::pair().expect("socketpair");
+        let guid = zbus::Guid::generate();
+        let server = zbus::connection::Builder::unix_stream(a)
+            .server(guid)
+            .p2p()
+            .build();
+        let client = zbus::connection::Builder::unix_stream(b).p2p().build();
+        let (server, client) = tokio::join!(server, client);
+        (server.expect("server"), client.expect("client"))
+    }
+
+    #[tokio::test]
+    async fn a_closed_peer_is_noticed_and_stop_ends_the_wait() {
+        let (server, client) = pair().await;
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        // nothing happens on an idle, healthy connection
+        let idle =
+            tokio::time::timeout(Duration::from_millis(200), bus_lost(&client, &mut stop_rx));
+        assert!(idle.await.is_err(), "an idle connection counted as lost");
+        server.close().await.expect("close");
+        let lost = tokio::time::timeout(Duration::from_secs(5), bus_lost(&client, &mut stop_rx));
+        assert_eq!(lost.await.expect("closing not noticed"), Watch::Lost);
+
+        let (_server, client) = pair().await;
+        drop(stop_tx);
+        let stopped = tokio::time::timeout(Duration::from_secs(5), bus_lost(&client, &mut stop_rx));
+        assert_eq!(stopped.await.expect("stop not noticed"), Watch::Stopped);
     }
 }
