@@ -30,8 +30,13 @@ MON=$B/rteam-bench-monitor
 CTLB=$B/rteam-bench-ctl
 CTL=/usr/bin/teamdctl
 NL=/usr/bin/teamnl
-declare -A TEAMD=([C]=/usr/bin/teamd [rteam]=$B/teamd)
-for f in "$MON" "$CTLB" "${TEAMD[rteam]}"; do [ -x "$f" ] || fail "$f missing"; done
+for f in "$MON" "$CTLB" "$B/teamd"; do [ -x "$f" ] || fail "$f missing"; done
+# Both daemons run from tmpfs: the 9p root has no page cache, so every start would otherwise
+# read the executable over 9p again (the larger one, ours, paying more).
+mkdir -p /tmp/bench-bin/C /tmp/bench-bin/rteam
+cp /usr/bin/teamd /tmp/bench-bin/C/teamd
+cp "$B/teamd" /tmp/bench-bin/rteam/teamd
+declare -A TEAMD=([C]=/tmp/bench-bin/C/teamd [rteam]=/tmp/bench-bin/rteam/teamd)
 
 R=/results
 mkdir -p $R/events $R/samples $R/logs
@@ -264,7 +269,9 @@ done
 conf /tmp/ab.conf '{"device": "team0", "runner": {"name": "activebackup"},
     "link_watch": {"name": "ethtool"},
     "ports": {"p0": {"prio": 10}, "p1": {"prio": 5}}}'
-ARP_WATCH='{"name": "arp_ping", "interval": 100, "missed_max": 1,
+# send_always: the backup port probes too, so it is known up when the active one fails
+# (without it an idle port's watch decays to down and there is nothing to fail over to).
+ARP_WATCH='{"name": "arp_ping", "interval": 100, "missed_max": 1, "send_always": true,
     "source_host": "192.0.2.1", "target_host": "192.0.2.2"}'
 conf /tmp/arp.conf "{\"device\": \"team0\", \"runner\": {\"name\": \"activebackup\"},
     \"link_watch\": $ARP_WATCH,
