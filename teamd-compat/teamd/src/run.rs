@@ -350,6 +350,11 @@ async fn set_bursts(ctx: &mut Ctx<RealKernel>) -> Result<(), InitError> {
     Ok(())
 }
 
+/// Events or control calls after which the heap is trimmed (start-up counts as many).
+const TRIM_AFTER: usize = 64;
+/// How long after such a burst: once, when it is likely over.
+const TRIM_DELAY: Duration = Duration::from_secs(1);
+
 impl Running {
     /// Serves until a quit signal or the device's removal; returns the exit status.
     pub async fn serve(mut self, ready: &mut Ready) -> i32 {
@@ -367,10 +372,24 @@ impl Running {
                 return 2;
             }
         };
+        // Work handled since the heap was last trimmed; after a burst, the heap is
+        // trimmed once things have been quiet for a moment.
+        let mut busy_since_trim: usize = TRIM_AFTER;
+        let mut trim_at: Option<tokio::time::Instant> = None;
         let status = loop {
             if let Some(status) = self.daemon.quit {
                 break status;
             }
+            if busy_since_trim >= TRIM_AFTER {
+                busy_since_trim = 0;
+                trim_at = Some(tokio::time::Instant::now() + TRIM_DELAY);
+            }
+            let trim = async {
+                match trim_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
             let deadline = self.daemon.ctx.timers.next_deadline();
             let sleep = async {
                 match deadline {
@@ -384,7 +403,10 @@ impl Running {
                 _ = sigquit.recv() => self.quit_signal(),
                 _ = sighup.recv() => self.reload_on_sighup().await,
                 batch = self.events.next_batch() => match batch {
-                    Ok(msgs) => self.daemon.on_team_messages(&msgs).await,
+                    Ok(msgs) => {
+                        busy_since_trim += msgs.len();
+                        self.daemon.on_team_messages(&msgs).await;
+                    }
                     Err(e) if genl::is_overrun(&e) => {
                         log::warn("Lost team events from the kernel; re-reading the team state.");
                         let ifindex = self.daemon.ctx.kernel.ifindex;
@@ -403,6 +425,7 @@ impl Running {
                         // with whatever else is already queued (a burst of flaps)
                         let mut queued = vec![ev];
                         queued.extend(std::iter::from_fn(|| self.link_events.try_next()));
+                        busy_since_trim += queued.len();
                         for ev in core::coalesce_link_events(queued) {
                             self.on_link_event(ev).await;
                         }
@@ -416,8 +439,13 @@ impl Running {
                     self.daemon.on_packet(key, frame).await;
                 }
                 Some(req) = self.ctl_rx.recv() => {
+                    busy_since_trim += 1;
                     let reply = ctl::handle(&mut self.daemon, &self.lookup, &req.call).await;
                     let _ = req.reply.send(reply);
+                }
+                _ = trim => {
+                    trim_at = None;
+                    sys::heap::release_free_memory();
                 }
                 _ = sleep => {
                     let due = self.daemon.ctx.timers.take_due(std::time::Instant::now());

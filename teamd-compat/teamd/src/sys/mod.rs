@@ -1,7 +1,7 @@
 //! Process plumbing C teamd gets from libdaemon: the PID file, `-k`/`-e`,
 //! and daemonizing with the parent waiting for the child's start-up result.
-//! With [`packet`], [`icmp6`] and [`resolve`], the only modules allowed
-//! `unsafe` (fork, packet and ICMPv6 sockets, getaddrinfo).
+//! With [`packet`], [`icmp6`], [`resolve`] and [`heap`], the only modules allowed
+//! `unsafe` (fork, packet and ICMPv6 sockets, getaddrinfo, malloc_trim).
 
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
@@ -9,6 +9,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
+#[allow(unsafe_code)]
+pub mod heap;
 #[allow(unsafe_code)]
 pub mod icmp6;
 #[allow(unsafe_code)]
