@@ -179,17 +179,19 @@ monitor_stop() {
 
 # mem KEY IMPL PID...: RSS and PSS (kB, summed over PIDs) from smaps_rollup
 mem() {
-    local key=$1 impl=$2 rss=0 pss=0 r p
+    local key=$1 impl=$2 rss=0 pss=0 anon=0 r p a
     shift 2
     for pid in "$@"; do
-        read -r r p < <(awk '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } END { print r + 0, p + 0 }' \
-            "/proc/$pid/smaps_rollup")
+        read -r r p a < <(awk '/^Rss:/ { r = $2 } /^Pss:/ { p = $2 } /^Anonymous:/ { a = $2 }
+            END { print r + 0, p + 0, a + 0 }' "/proc/$pid/smaps_rollup")
         rss=$((rss + r))
         pss=$((pss + p))
+        anon=$((anon + a))
     done
     val "${key}_rss" "$impl" "$rss"
     val "${key}_pss" "$impl" "$pss"
-    echo "  $impl $key: rss $rss kB, pss $pss kB"
+    val "${key}_anon" "$impl" "$anon"
+    echo "  $impl $key: rss $rss kB, pss $pss kB, anonymous $anon kB"
 }
 
 # probe IMPL CONF WORD: does the daemon run with CONF, its state dump naming WORD (the
@@ -445,8 +447,11 @@ for impl in "${IMPLS[@]}"; do
         mem mem_teams "$impl" "${DAEMON_PIDS[@]}"
     else
         note mem_teams "$impl" "not all $TEAMS daemons ready"
+        tail -n 5 "/tmp/teamd.$impl.log" | sed 's/^/    /'
     fi
+    echo "  $impl: started ($(($(date +%s) - t_start)) s)"
     stop
+    echo "  $impl: stopped ($(($(date +%s) - t_start)) s)"
 done
 
 # -- 7. lacp convergence ----------------------------------------------------------------

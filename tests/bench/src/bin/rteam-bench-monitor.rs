@@ -284,13 +284,27 @@ async fn ready(
         }
     }
     let (rtnl, mut links) = Rtnl::connect_with_events()?;
-    let (bus, mut names_stream) = if dbus {
+    // Names that got an owner, drained from the signal stream by a task of its own: a
+    // stream left unread while this task awaits a bus reply fills up with the flood of
+    // NameOwnerChanged signals many daemons cause, and zbus's reader then stalls before
+    // it gets to the reply (a deadlock with 50 daemons).
+    let (owned_tx, mut owned_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let bus = if dbus {
         let conn = zbus::Connection::system().await?;
         let proxy = zbus::fdo::DBusProxy::new(&conn).await?;
-        let changes = proxy.receive_name_owner_changed().await?;
-        (Some((conn, proxy)), Some(changes))
+        let mut changes = proxy.receive_name_owner_changed().await?;
+        tokio::spawn(async move {
+            while let Some(sig) = changes.next().await {
+                let Ok(args) = sig.args() else { continue };
+                if args.new_owner().is_some() && owned_tx.send(args.name().to_string()).is_err() {
+                    return;
+                }
+            }
+        });
+        Some((conn, proxy))
     } else {
-        (None, None)
+        drop(owned_tx);
+        None
     };
     let log_file = match &log {
         Some(p) => Some(
@@ -345,18 +359,9 @@ async fn ready(
                 Some(LinkEvent::Removed(_)) => {}
                 None => bail!("rtnetlink event stream closed"),
             },
-            sig = async {
-                match names_stream.as_mut() {
-                    Some(s) => s.next().await,
-                    None => std::future::pending().await,
-                }
-            } => {
-                if let Some(sig) = sig {
-                    let args = sig.args()?;
-                    if args.new_owner().is_some() {
-                        pending_names.remove(args.name().as_str());
-                        t_done = now_ns();
-                    }
+            Some(name) = owned_rx.recv() => {
+                if pending_names.remove(&name) {
+                    t_done = now_ns();
                 }
             }
             _ = resync.tick() => {
