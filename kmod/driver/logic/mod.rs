@@ -7,6 +7,7 @@
 #[path = "../../team-nl/src/consts.rs"]
 pub mod abi;
 pub mod errno;
+pub mod instances;
 pub mod message;
 pub mod modes;
 pub mod nla;
