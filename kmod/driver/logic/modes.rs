@@ -148,18 +148,29 @@ pub fn lb_pick(
     port_by_number(ports, hash as u32, en_count)
 }
 
-/// activebackup: an `activeport` write must name a port of the team (0 clears).
+/// activebackup: an `activeport` write must name a port of the team; 0
+/// names none, so it is refused too (team.ko cannot clear it either).
 pub fn check_active_port(
     requested: u32,
     team_ports: impl IntoIterator<Item = u32>,
-) -> Result<Option<u32>, Errno> {
-    if requested == 0 {
-        return Ok(None);
-    }
+) -> Result<u32, Errno> {
     if team_ports.into_iter().any(|i| i == requested) {
-        Ok(Some(requested))
+        Ok(requested)
     } else {
         Err(Errno::NoEnt)
+    }
+}
+
+/// loadbalance: a mapping entry may only name an enabled port of the team
+/// (0 is not one: team.ko answers ENODEV).
+pub fn check_mapped_port(
+    requested: u32,
+    enabled_ports: impl IntoIterator<Item = u32>,
+) -> Result<u32, Errno> {
+    if requested != 0 && enabled_ports.into_iter().any(|i| i == requested) {
+        Ok(requested)
+    } else {
+        Err(Errno::NoDev)
     }
 }
 
@@ -257,8 +268,11 @@ mod tests {
 
     #[test]
     fn activeport_must_be_a_team_port() {
-        assert_eq!(check_active_port(0, [3, 4]), Ok(None));
-        assert_eq!(check_active_port(4, [3, 4]), Ok(Some(4)));
+        assert_eq!(check_active_port(0, [3, 4]), Err(Errno::NoEnt));
+        assert_eq!(check_active_port(4, [3, 4]), Ok(4));
         assert_eq!(check_active_port(5, [3, 4]), Err(Errno::NoEnt));
+        assert_eq!(check_mapped_port(3, [3]), Ok(3));
+        assert_eq!(check_mapped_port(4, [3]), Err(Errno::NoDev));
+        assert_eq!(check_mapped_port(0, [3]), Err(Errno::NoDev));
     }
 }
