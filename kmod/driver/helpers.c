@@ -99,7 +99,7 @@ int rteam_set_port_addr(struct net_device *port_dev, const unsigned char *addr)
 
 	ss.ss_family = port_dev->type;
 	memcpy(ss.__data, addr, port_dev->addr_len);
-	return dev_set_mac_address(port_dev, &ss, NULL);
+	return dev_set_mac_address(port_dev, (struct sockaddr *)&ss, NULL);
 }
 
 struct sk_buff *rteam_skb_share_check(struct sk_buff *skb) { return skb_share_check(skb, GFP_ATOMIC); }

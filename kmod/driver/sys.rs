@@ -26,9 +26,18 @@ use core::ptr::{addr_of, addr_of_mut, null_mut, NonNull};
 
 use crate::logic::errno::Errno;
 
+#[allow(unsafe_op_in_unsafe_fn, unused_imports)]
 mod raw {
+    // Blocklisted by the kernel's bindgen_parameters; defined as the
+    // kernel's own bindings crate defines them.
+    pub type __kernel_size_t = usize;
+    pub type __kernel_ssize_t = isize;
+    pub type __kernel_ptrdiff_t = isize;
     include!("bindings_generated.rs");
 }
+
+/// `IFLA_ADDRESS` (uapi/linux/if_link.h).
+const IFLA_ADDRESS: usize = 1;
 
 /// A network device (the team or one of its ports).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -221,12 +230,12 @@ impl Dev {
 
     pub fn notify_peers(self) {
         // SAFETY: live device, RTNL held.
-        unsafe { raw::call_netdevice_notifiers(raw::netdev_cmd_NETDEV_NOTIFY_PEERS, self.as_ptr()) };
+        unsafe { raw::call_netdevice_notifiers(raw::netdev_cmd_NETDEV_NOTIFY_PEERS as core::ffi::c_ulong, self.as_ptr()) };
     }
 
     pub fn resend_igmp(self) {
         // SAFETY: live device, RTNL held.
-        unsafe { raw::call_netdevice_notifiers(raw::netdev_cmd_NETDEV_RESEND_IGMP, self.as_ptr()) };
+        unsafe { raw::call_netdevice_notifiers(raw::netdev_cmd_NETDEV_RESEND_IGMP as core::ffi::c_ulong, self.as_ptr()) };
     }
 
     fn net(self) -> *mut raw::net {
@@ -299,6 +308,21 @@ impl RxFrame {
         // SAFETY: valid skb.
         unsafe { raw::rteam_skb_is_slow_proto(self.0.as_ptr()) }
     }
+}
+
+/// Removes element `i` keeping the order of the rest (6.12's KVec has no
+/// `remove`); no allocation.
+pub fn kvec_remove<T: Copy>(v: &mut kernel::alloc::KVec<T>, i: usize) -> Option<T> {
+    let len = v.len();
+    if i >= len {
+        return None;
+    }
+    let item = v[i];
+    v.as_mut_slice()[i..].rotate_left(1);
+    // SAFETY: the removed element was rotated to the end and is `Copy`, so
+    // shortening by one drops nothing and leaves `len - 1` initialised items.
+    unsafe { v.set_len(len - 1) };
+    Some(item)
 }
 
 /// A random number for the random mode.
@@ -430,7 +454,7 @@ impl GenlMsg {
     }
 
     /// Closes the message, appends NLMSG_DONE when `last`, and sends it.
-    pub fn send(self, team: Dev, dest: Dest, last: bool) -> Result<(), Errno> {
+    pub fn send(self, team: Dev, dest: Dest, last: bool) -> Result<(), c_int> {
         // SAFETY: we own the skb and hdr came from genlmsg_put on it.
         unsafe { raw::rteam_genlmsg_end(self.skb.as_ptr(), self.hdr) };
         if last {
@@ -442,7 +466,7 @@ impl GenlMsg {
             if !unsafe { raw::rteam_nlmsg_done(self.skb.as_ptr(), portid, seq, flags) } {
                 // SAFETY: we own the skb.
                 unsafe { raw::rteam_nlmsg_free(self.skb.as_ptr()) };
-                return Err(Errno::MsgSize);
+                return Err(Errno::MsgSize.to_neg());
             }
         }
         // SAFETY: the skb is consumed by the send in all cases.
@@ -452,10 +476,7 @@ impl GenlMsg {
                 Dest::Multicast => raw::rteam_genl_multicast(addr_of!(FAMILY), team.net(), self.skb.as_ptr()),
             }
         };
-        if r < 0 {
-            return Err(errno_from(r));
-        }
-        Ok(())
+        errno_result(r)
     }
 }
 
@@ -621,7 +642,7 @@ unsafe extern "C" fn team_newlink(
 ) -> c_int {
     // SAFETY: tb is the IFLA_* attribute table of this request.
     unsafe {
-        if (*tb.add(raw::IFLA_ADDRESS as usize)).is_null() {
+        if (*tb.add(IFLA_ADDRESS)).is_null() {
             raw::rteam_eth_hw_addr_random(dev);
         }
         raw::register_netdevice(dev)
@@ -635,7 +656,7 @@ unsafe extern "C" fn team_validate(
 ) -> c_int {
     // SAFETY: tb is the IFLA_* attribute table of this request.
     unsafe {
-        let a = *tb.add(raw::IFLA_ADDRESS as usize);
+        let a = *tb.add(IFLA_ADDRESS);
         if a.is_null() {
             return 0;
         }
@@ -791,7 +812,6 @@ unsafe extern "C" fn netdev_event(_nb: *mut raw::notifier_block, event: core::ff
 }
 
 pub use raw::netdev_cmd_NETDEV_CHANGE as NETDEV_CHANGE;
-pub use raw::netdev_cmd_NETDEV_CHANGEMTU as NETDEV_CHANGEMTU;
 pub use raw::netdev_cmd_NETDEV_DOWN as NETDEV_DOWN;
 pub use raw::netdev_cmd_NETDEV_PRECHANGEMTU as NETDEV_PRECHANGEMTU;
 pub use raw::netdev_cmd_NETDEV_PRE_TYPE_CHANGE as NETDEV_PRE_TYPE_CHANGE;

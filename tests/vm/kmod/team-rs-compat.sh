@@ -1,0 +1,93 @@
+#!/bin/bash
+# team_rs.ko against team.ko: the same steps (ip, C teamnl) run on each
+# driver in turn and their outputs are diffed. Needs a guest kernel with
+# CONFIG_RUST and both modules in $KMODS (default /opt/rteam/job/kmods):
+# team.ko + team_mode_*.ko from the kernel build, team_rs.ko from kmod/driver.
+set -u
+KMODS=${KMODS:-/opt/rteam/job/kmods}
+pass=0
+fail=0
+check() { # name, command...
+    local name=$1
+    shift
+    if "$@"; then
+        pass=$((pass + 1))
+        echo "ok: $name"
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $name"
+    fi
+}
+
+# One pass of the steps; prints what userspace sees, ifindexes replaced by names.
+steps() {
+    ip netns add peer
+    ip link add team0 type team && echo "create: ok"
+    teamnl team0 getoption mode
+    teamnl team0 options | sort
+    teamnl team0 setoption mode nosuchmode 2>&1 | sed 's/^/set bad mode: /'
+    teamnl team0 setoption mode activebackup && echo "set mode: ok"
+    teamnl team0 getoption mode
+    teamnl team0 setoption mode activebackup 2>&1 | sed 's/^/set same mode: /'
+    ip link add veth0 type veth peer name veth0p
+    ip link add veth1 type veth peer name veth1p
+    ip link set veth0p netns peer
+    ip link set veth1p netns peer
+    ip link set veth1 up
+    ip link set veth1 master team0 2>&1 | sed 's/^/enslave up port: /'
+    ip link set veth1 down
+    ip link set veth0 master team0 && echo "enslave veth0: ok"
+    ip link set veth1 master team0 && echo "enslave veth1: ok"
+    ip link set lo master team0 2>&1 | sed 's/^/enslave lo: /'
+    teamnl team0 setoption mode roundrobin 2>&1 | sed 's/^/mode change with ports: /'
+    local i0 i1
+    i0=$(cat /sys/class/net/veth0/ifindex)
+    i1=$(cat /sys/class/net/veth1/ifindex)
+    teamnl team0 ports | sed "s/^ *$i0: /veth0: /; s/^ *$i1: /veth1: /" | sort
+    teamnl team0 options | sed "s/(port:veth0)/(port:P0)/; s/(port:veth1)/(port:P1)/" | sort
+    teamnl team0 setoption activeport 999 2>&1 | sed 's/^/activeport bad: /'
+    teamnl team0 setoption activeport "$i0" && echo "activeport: ok"
+    [ "$(teamnl team0 getoption activeport)" = "$i0" ] && echo "activeport reads back"
+    teamnl team0 setoption queue_id 99 -p veth0 2>&1 | sed 's/^/queue_id 99: /'
+    teamnl team0 setoption queue_id 3 -p veth0 && teamnl team0 getoption queue_id -p veth0
+    teamnl team0 setoption priority -7 -p veth1 && teamnl team0 getoption priority -p veth1
+    teamnl team0 setoption enabled false -p veth1 && teamnl team0 getoption enabled -p veth1
+    ip -n peer link add br0 type bridge 2>/dev/null
+    ip -n peer link set veth0p up
+    ip -n peer link set veth1p up
+    ip -n peer addr add 192.0.2.2/24 dev veth0p
+    ip addr add 192.0.2.1/24 dev team0
+    ip link set team0 up
+    sleep 1
+    cat /sys/class/net/team0/carrier | sed 's/^/team carrier: /'
+    ping -c 2 -W 2 -q 192.0.2.2 >/dev/null 2>&1 && echo "ping over active port: ok" || echo "ping over active port: failed"
+    ip link set veth0 nomaster && echo "release veth0: ok"
+    teamnl team0 ports | sed "s/^ *$i1: /veth1: /" | sort
+    teamnl team0 getoption activeport
+    cat /sys/class/net/veth0/mtu | sed 's/^/veth0 mtu after release: /'
+    ip link del team0 && echo "delete: ok"
+    ip link show veth1 | grep -c master | sed 's/^/veth1 still enslaved: /'
+    ip link del veth0
+    ip link del veth1
+    ip netns del peer
+}
+
+mkdir -p /tmp/kmod-run
+insmod "$KMODS/team.ko" && for m in activebackup broadcast loadbalance random roundrobin; do insmod "$KMODS/team_mode_$m.ko"; done
+steps > /tmp/kmod-run/c.out 2>&1
+for m in activebackup broadcast loadbalance random roundrobin; do rmmod "team_mode_$m"; done
+rmmod team
+check "team_rs.ko loads" insmod "$KMODS/team_rs.ko"
+steps > /tmp/kmod-run/rust.out 2>&1
+check "team_rs.ko unloads" rmmod team_rs
+echo "--- team.ko"; cat /tmp/kmod-run/c.out
+echo "--- team_rs.ko"; cat /tmp/kmod-run/rust.out
+echo "--- diff (team.ko vs team_rs.ko)"
+diff /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
+check "same output on both drivers" diff -q /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
+while IFS= read -r line; do
+    check "rust: $line" true
+done < <(grep -E ': ok$|reads back' /tmp/kmod-run/rust.out)
+dmesg | grep -iE "BUG|Oops|WARNING|team" | tail -20
+echo "checks passed: $pass failed: $fail"
+[ "$fail" -eq 0 ]
