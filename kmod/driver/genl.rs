@@ -32,22 +32,33 @@ pub fn dispatch(team: &mut Team, fast: &FastPath, cmd: u8, req: &Request) -> Res
 /// The key userspace uses for an instance.
 fn key_of(team: &Team, inst: &Instance, port_ifindex: impl Fn(usize) -> u32) -> InstanceKey {
     let _ = team;
-    InstanceKey { port_ifindex: inst.port.map_or(0, port_ifindex), array_index: inst.array_index }
+    InstanceKey {
+        port_ifindex: inst.port.map_or(0, port_ifindex),
+        array_index: inst.array_index,
+    }
 }
 
 /// Sends the instances `select` picks (`Some(removed)`) in list order, as
 /// one or more NLM_F_MULTI messages closed by NLMSG_DONE. Sent instances
 /// lose their changed mark.
-pub fn send_options(team: &mut Team, dest: Dest, select: impl Fn(usize, &Instance) -> Option<bool>) -> Result<(), c_int> {
+pub fn send_options(
+    team: &mut Team,
+    dest: Dest,
+    select: impl Fn(usize, &Instance) -> Option<bool>,
+) -> Result<(), c_int> {
     let mut chosen: KVec<(Instance, bool)> = KVec::new();
     for (n, inst) in instances::all(team.mode(), team.port_count()).enumerate() {
         if let Some(removed) = select(n, &inst) {
-            chosen.push((inst, removed), GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+            chosen
+                .push((inst, removed), GFP_KERNEL)
+                .map_err(|_| Errno::NoMem.to_neg())?;
         }
     }
     let mut ifindexes: KVec<u32> = KVec::new();
     for i in 0..team.port_count() {
-        ifindexes.push(team.port_ifindex(i), GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+        ifindexes
+            .push(team.port_ifindex(i), GFP_KERNEL)
+            .map_err(|_| Errno::NoMem.to_neg())?;
     }
     let mut start = 0;
     loop {
@@ -55,12 +66,22 @@ pub fn send_options(team: &mut Team, dest: Dest, select: impl Fn(usize, &Instanc
         let t = &*team;
         let next = msg
             .write(|w| {
-                write_list(w, t.ifindex(), abi::ATTR_LIST_OPTION, start, chosen.len(), |w, i| {
-                    let (inst, removed) = &chosen[i];
-                    let key = key_of(t, inst, |p| ifindexes.get(p).copied().unwrap_or(0));
-                    let flags = ItemFlags { changed: t.changed(inst) || *removed, removed: *removed };
-                    write_option_item(w, inst.desc, key, t.get(inst), flags)
-                })
+                write_list(
+                    w,
+                    t.ifindex(),
+                    abi::ATTR_LIST_OPTION,
+                    start,
+                    chosen.len(),
+                    |w, i| {
+                        let (inst, removed) = &chosen[i];
+                        let key = key_of(t, inst, |p| ifindexes.get(p).copied().unwrap_or(0));
+                        let flags = ItemFlags {
+                            changed: t.changed(inst) || *removed,
+                            removed: *removed,
+                        };
+                        write_option_item(w, inst.desc, key, t.get(inst), flags)
+                    },
+                )
             })
             .map_err(Errno::to_neg)?;
         for (inst, _) in &chosen[start..next] {
@@ -76,7 +97,10 @@ pub fn send_options(team: &mut Team, dest: Dest, select: impl Fn(usize, &Instanc
 }
 
 /// Multicasts the given instances (e.g. removed ones).
-pub fn send_options_event(team: &mut Team, select: impl Fn(usize, &Instance) -> Option<bool>) -> Result<(), c_int> {
+pub fn send_options_event(
+    team: &mut Team,
+    select: impl Fn(usize, &Instance) -> Option<bool>,
+) -> Result<(), c_int> {
     send_options(team, Dest::Multicast, select)
 }
 
@@ -88,9 +112,13 @@ pub fn send_changed(team: &mut Team) -> Result<(), c_int> {
     }
     let mut marks: KVec<bool> = KVec::new();
     for i in instances::all(team.mode(), team.port_count()) {
-        marks.push(team.changed(&i), GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+        marks
+            .push(team.changed(&i), GFP_KERNEL)
+            .map_err(|_| Errno::NoMem.to_neg())?;
     }
-    send_options(team, Dest::Multicast, |n, _| marks.get(n).copied().unwrap_or(false).then_some(false))
+    send_options(team, Dest::Multicast, |n, _| {
+        marks.get(n).copied().unwrap_or(false).then_some(false)
+    })
 }
 
 /// PORT_LIST_GET reply, or an event for one port (`Some((index, removed))`).
@@ -111,6 +139,8 @@ pub fn send_ports(team: &mut Team, dest: Dest, one: Option<(usize, bool)>) -> Re
                     if removed {
                         r.removed = true;
                         r.linkup = false;
+                        r.speed = 0;
+                        r.duplex = 0;
                     }
                     write_port_item(w, &r)
                 })
@@ -132,7 +162,9 @@ pub fn send_port_event(team: &mut Team, p: usize, removed: bool) -> Result<(), c
 /// OPTIONS_SET: every item must match at least one instance; each applied
 /// item is multicast on its own, as team.ko does.
 fn options_set(team: &mut Team, fast: &FastPath, req: &Request) -> Result<(), c_int> {
-    let list = req.attr(abi::ATTR_LIST_OPTION).ok_or(Errno::Inval.to_neg())?;
+    let list = req
+        .attr(abi::ATTR_LIST_OPTION)
+        .ok_or(Errno::Inval.to_neg())?;
     for item in options::set_items(list) {
         let item = item.map_err(Errno::to_neg)?;
         let mut hits: KVec<Instance> = KVec::new();
@@ -140,7 +172,8 @@ fn options_set(team: &mut Team, fast: &FastPath, req: &Request) -> Result<(), c_
         for inst in instances::all(mode, team.port_count()) {
             let key = key_of(team, &inst, |p| team.port_ifindex(p));
             if item.matches(inst.desc, key) {
-                hits.push(inst, GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+                hits.push(inst, GFP_KERNEL)
+                    .map_err(|_| Errno::NoMem.to_neg())?;
             }
         }
         if hits.is_empty() {
@@ -159,7 +192,13 @@ fn options_set(team: &mut Team, fast: &FastPath, req: &Request) -> Result<(), c_
             }
         }
         send_options(team, Dest::Multicast, |_, inst| {
-            hits.iter().any(|h| h.desc.id == inst.desc.id && h.port == inst.port && h.array_index == inst.array_index).then_some(false)
+            hits.iter()
+                .any(|h| {
+                    h.desc.id == inst.desc.id
+                        && h.port == inst.port
+                        && h.array_index == inst.array_index
+                })
+                .then_some(false)
         })?;
     }
     Ok(())

@@ -54,7 +54,7 @@ bool rteam_vlan_challenged(const struct net_device *dev)
 }
 bool rteam_oper_up(const struct net_device *dev)
 {
-	return netif_running(dev) && netif_oper_up(dev) && netif_carrier_ok(dev);
+	return netif_oper_up(dev);
 }
 
 void rteam_set_team_port_flag(struct net_device *dev, bool on)

@@ -14,8 +14,14 @@ pub enum Verdict {
 }
 
 pub fn receive(fast: &FastPath, port: Dev, frame: &RxFrame) -> Verdict {
-    let Some(set) = fast.set.read() else { return Verdict::Exact };
-    let enabled = set.ports.iter().find(|p| p.dev == port).is_some_and(|p| p.enabled);
+    let Some(set) = fast.set.read() else {
+        return Verdict::Exact;
+    };
+    let enabled = set
+        .ports
+        .iter()
+        .find(|p| p.dev == port)
+        .is_some_and(|p| p.enabled);
     if !enabled {
         // Link-local frames are most useful on the link they came in on.
         if frame.dest_link_local() {

@@ -190,14 +190,24 @@ impl Dev {
     pub fn attach_to(self, team: Dev) -> Result<(), c_int> {
         // SAFETY: both devices live, RTNL held; the handler is our static fn.
         errno_result(unsafe {
-            raw::netdev_rx_handler_register(self.as_ptr(), Some(rteam_handle_frame), team.as_ptr().cast())
+            raw::netdev_rx_handler_register(
+                self.as_ptr(),
+                Some(rteam_handle_frame),
+                team.as_ptr().cast(),
+            )
         })?;
         let mut info: raw::netdev_lag_upper_info = Default::default();
         info.tx_type = raw::netdev_lag_tx_type_NETDEV_LAG_TX_TYPE_UNKNOWN;
         info.hash_type = raw::netdev_lag_hash_NETDEV_LAG_HASH_UNKNOWN;
         // SAFETY: both devices live, RTNL held; `info` outlives the call.
         let r = unsafe {
-            raw::netdev_master_upper_dev_link(self.as_ptr(), team.as_ptr(), addr_of_mut!(info).cast(), null_mut(), null_mut())
+            raw::netdev_master_upper_dev_link(
+                self.as_ptr(),
+                team.as_ptr(),
+                addr_of_mut!(info).cast(),
+                null_mut(),
+                null_mut(),
+            )
         };
         if r < 0 {
             // SAFETY: registered just above, RTNL held.
@@ -230,12 +240,22 @@ impl Dev {
 
     pub fn notify_peers(self) {
         // SAFETY: live device, RTNL held.
-        unsafe { raw::call_netdevice_notifiers(raw::netdev_cmd_NETDEV_NOTIFY_PEERS as core::ffi::c_ulong, self.as_ptr()) };
+        unsafe {
+            raw::call_netdevice_notifiers(
+                raw::netdev_cmd_NETDEV_NOTIFY_PEERS as core::ffi::c_ulong,
+                self.as_ptr(),
+            )
+        };
     }
 
     pub fn resend_igmp(self) {
         // SAFETY: live device, RTNL held.
-        unsafe { raw::call_netdevice_notifiers(raw::netdev_cmd_NETDEV_RESEND_IGMP as core::ffi::c_ulong, self.as_ptr()) };
+        unsafe {
+            raw::call_netdevice_notifiers(
+                raw::netdev_cmd_NETDEV_RESEND_IGMP as core::ffi::c_ulong,
+                self.as_ptr(),
+            )
+        };
     }
 
     fn net(self) -> *mut raw::net {
@@ -348,7 +368,9 @@ unsafe impl<T: Sync> Sync for RcuBox<T> {}
 
 impl<T> RcuBox<T> {
     pub const fn new() -> Self {
-        RcuBox { slot: UnsafeCell::new(null_mut()) }
+        RcuBox {
+            slot: UnsafeCell::new(null_mut()),
+        }
     }
 
     /// Reader side; caller is inside an RCU read section (xmit/rx).
@@ -384,13 +406,42 @@ impl<T> RcuBox<T> {
 pub struct Private {
     pub fast: crate::team::FastPath,
     ctl: UnsafeCell<crate::team::Team>,
+    /// Set while `ctl` is borrowed: the team's own calls into the stack
+    /// (MTU, address, lower state of a port) raise netdevice events on its
+    /// ports synchronously, and those must not borrow `ctl` again.
+    busy: core::cell::Cell<bool>,
 }
 
-/// Runs `f` on the team's control state; caller holds RTNL, which
-/// serialises every control path (link ops, ndo calls, notifier, genl).
-fn with_team<R>(dev: Dev, f: impl FnOnce(&mut crate::team::Team) -> R) -> R {
-    // SAFETY: RTNL held by all callers, so no other &mut exists.
-    f(unsafe { &mut *dev.private().ctl.get() })
+/// Runs `f` on the team's control state, or returns None when the state is
+/// already borrowed further up this call chain. Callers hold RTNL, which
+/// serialises every control path (link ops, ndo calls, notifier, genl), so
+/// `busy` is only ever touched by one thread at a time.
+fn try_with_team<R>(dev: Dev, f: impl FnOnce(&mut crate::team::Team) -> R) -> Option<R> {
+    let private = dev.private();
+    if private.busy.replace(true) {
+        return None;
+    }
+    // SAFETY: RTNL is held and `busy` was clear, so no other reference to
+    // the control state exists until `busy` is cleared below.
+    let r = f(unsafe { &mut *private.ctl.get() });
+    private.busy.set(false);
+    Some(r)
+}
+
+/// `try_with_team` for callers that cannot be re-entered; a re-entry
+/// would be a bug, answered with EBUSY rather than aliasing the state.
+fn with_team<R>(
+    dev: Dev,
+    f: impl FnOnce(&mut crate::team::Team) -> Result<R, c_int>,
+) -> Result<R, c_int> {
+    try_with_team(dev, f).unwrap_or(Err(Errno::Busy.to_neg()))
+}
+
+fn status(r: Result<(), c_int>) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e,
+    }
 }
 
 fn rtnl_held<R>(f: impl FnOnce() -> R) -> R {
@@ -428,7 +479,14 @@ impl GenlMsg {
         };
         // SAFETY: fresh skb; FAMILY is registered while the module is loaded.
         let hdr = unsafe {
-            raw::genlmsg_put(skb.as_ptr(), portid, seq, addr_of!(FAMILY), flags | raw::NLM_F_MULTI as c_int, cmd)
+            raw::genlmsg_put(
+                skb.as_ptr(),
+                portid,
+                seq,
+                addr_of!(FAMILY),
+                flags | raw::NLM_F_MULTI as c_int,
+                cmd,
+            )
         };
         if hdr.is_null() {
             // SAFETY: we own the fresh skb.
@@ -472,8 +530,12 @@ impl GenlMsg {
         // SAFETY: the skb is consumed by the send in all cases.
         let r = unsafe {
             match dest {
-                Dest::Unicast { portid, .. } => raw::rteam_genl_unicast(team.net(), self.skb.as_ptr(), portid),
-                Dest::Multicast => raw::rteam_genl_multicast(addr_of!(FAMILY), team.net(), self.skb.as_ptr()),
+                Dest::Unicast { portid, .. } => {
+                    raw::rteam_genl_unicast(team.net(), self.skb.as_ptr(), portid)
+                }
+                Dest::Multicast => {
+                    raw::rteam_genl_multicast(addr_of!(FAMILY), team.net(), self.skb.as_ptr())
+                }
             }
         };
         errno_result(r)
@@ -628,7 +690,11 @@ unsafe extern "C" fn team_setup(dev: *mut raw::net_device) {
         let Some(d) = Dev::from_raw(dev) else { return };
         core::ptr::write(
             raw::rteam_netdev_priv(dev) as *mut Private,
-            Private { fast: crate::team::FastPath::new(), ctl: UnsafeCell::new(crate::team::Team::new(d)) },
+            Private {
+                fast: crate::team::FastPath::new(),
+                ctl: UnsafeCell::new(crate::team::Team::new(d)),
+                busy: core::cell::Cell::new(false),
+            },
         );
     }
 }
@@ -683,12 +749,18 @@ fn dev_of(dev: *mut raw::net_device) -> Dev {
 
 unsafe extern "C" fn ndo_init(dev: *mut raw::net_device) -> c_int {
     let d = dev_of(dev);
-    with_team(d, |t| t.init())
+    status(with_team(d, |t| {
+        t.init();
+        Ok(())
+    }))
 }
 
 unsafe extern "C" fn ndo_uninit(dev: *mut raw::net_device) {
     let d = dev_of(dev);
-    with_team(d, |t| t.uninit(&d.private().fast));
+    let _ = with_team(d, |t| {
+        t.uninit(&d.private().fast);
+        Ok(())
+    });
 }
 
 unsafe extern "C" fn ndo_open(_dev: *mut raw::net_device) -> c_int {
@@ -699,7 +771,10 @@ unsafe extern "C" fn ndo_stop(_dev: *mut raw::net_device) -> c_int {
     0
 }
 
-unsafe extern "C" fn ndo_start_xmit(skb: *mut raw::sk_buff, dev: *mut raw::net_device) -> raw::netdev_tx_t {
+unsafe extern "C" fn ndo_start_xmit(
+    skb: *mut raw::sk_buff,
+    dev: *mut raw::net_device,
+) -> raw::netdev_tx_t {
     let d = dev_of(dev);
     let Some(skb) = NonNull::new(skb) else {
         return raw::netdev_tx_NETDEV_TX_OK;
@@ -720,8 +795,10 @@ unsafe extern "C" fn ndo_set_mac_address(dev: *mut raw::net_device, addr: *mut c
     if let Err(e) = d.set_own_addr(addr) {
         return e;
     }
-    with_team(d, |t| t.team_addr_changed());
-    0
+    status(with_team(d, |t| {
+        t.team_addr_changed();
+        Ok(())
+    }))
 }
 
 unsafe extern "C" fn ndo_change_mtu(dev: *mut raw::net_device, mtu: c_int) -> c_int {
@@ -742,30 +819,28 @@ unsafe extern "C" fn ndo_add_slave(
 ) -> c_int {
     let d = dev_of(dev);
     let p = dev_of(port);
-    match with_team(d, |t| t.port_add(&d.private().fast, p)) {
-        Ok(()) => 0,
-        Err(e) => e,
-    }
+    status(with_team(d, |t| t.port_add(&d.private().fast, p)))
 }
 
 unsafe extern "C" fn ndo_del_slave(dev: *mut raw::net_device, port: *mut raw::net_device) -> c_int {
     let d = dev_of(dev);
     let p = dev_of(port);
-    match with_team(d, |t| t.port_del(&d.private().fast, p)) {
-        Ok(()) => 0,
-        Err(e) => e,
-    }
+    status(with_team(d, |t| t.port_del(&d.private().fast, p)))
 }
 
 unsafe extern "C" fn ndo_change_carrier(dev: *mut raw::net_device, on: bool) -> c_int {
     let d = dev_of(dev);
-    with_team(d, |t| t.user_carrier(on));
-    0
+    status(with_team(d, |t| {
+        t.user_carrier(on);
+        Ok(())
+    }))
 }
 
 /// The rx handler of every port (exported so helpers.c can recognise it).
 #[no_mangle]
-pub unsafe extern "C" fn rteam_handle_frame(pskb: *mut *mut raw::sk_buff) -> raw::rx_handler_result_t {
+pub unsafe extern "C" fn rteam_handle_frame(
+    pskb: *mut *mut raw::sk_buff,
+) -> raw::rx_handler_result_t {
     // SAFETY: the core passes a valid skb pointer slot; skb_share_check may
     // replace the skb, which we write back.
     let skb = unsafe {
@@ -798,16 +873,24 @@ pub unsafe extern "C" fn rteam_handle_frame(pskb: *mut *mut raw::sk_buff) -> raw
     }
 }
 
-unsafe extern "C" fn netdev_event(_nb: *mut raw::notifier_block, event: core::ffi::c_ulong, ptr: *mut c_void) -> c_int {
+unsafe extern "C" fn netdev_event(
+    _nb: *mut raw::notifier_block,
+    event: core::ffi::c_ulong,
+    ptr: *mut c_void,
+) -> c_int {
     // SAFETY: netdevice notifiers get a netdev_notifier_info; RTNL is held.
     let dev = dev_of(unsafe { raw::rteam_notifier_dev(ptr) });
     let Some(team) = dev.our_team() else {
         return raw::NOTIFY_DONE as c_int;
     };
-    let verdict = with_team(team, |t| t.port_event(&team.private().fast, dev, event as u32));
+    // Events raised by the team's own calls (busy) are the team's doing:
+    // an MTU change it makes on its ports is allowed.
+    let verdict = try_with_team(team, |t| {
+        t.port_event(&team.private().fast, dev, event as u32)
+    });
     match verdict {
-        crate::team::NotifyVerdict::Done => raw::NOTIFY_DONE as c_int,
-        crate::team::NotifyVerdict::Bad => raw::NOTIFY_BAD as c_int,
+        Some(crate::team::NotifyVerdict::Bad) => raw::NOTIFY_BAD as c_int,
+        _ => raw::NOTIFY_DONE as c_int,
     }
 }
 
@@ -826,7 +909,12 @@ pub struct Request {
 impl Request {
     pub fn dest(&self) -> Dest {
         // SAFETY: info is valid for the doit call.
-        unsafe { Dest::Unicast { portid: raw::rteam_info_portid(self.info), seq: raw::rteam_info_seq(self.info) } }
+        unsafe {
+            Dest::Unicast {
+                portid: raw::rteam_info_portid(self.info),
+                seq: raw::rteam_info_seq(self.info),
+            }
+        }
     }
 
     /// Payload of a top-level attribute, if present.
@@ -847,9 +935,16 @@ impl Request {
     /// The team device named by TEAM_ATTR_TEAM_IFINDEX, held until dropped.
     pub fn team(&self) -> Option<DevRef> {
         let idx = self.attr(crate::logic::abi::ATTR_TEAM_IFINDEX)?;
-        let idx = crate::logic::nla::Attr { ty: 0, payload: idx }.u32().ok()?;
+        let idx = crate::logic::nla::Attr {
+            ty: 0,
+            payload: idx,
+        }
+        .u32()
+        .ok()?;
         // SAFETY: info is valid; dev_get_by_index takes a reference or NULL.
-        let d = Dev::from_raw(unsafe { raw::dev_get_by_index(raw::rteam_info_net(self.info), idx as c_int) })?;
+        let d = Dev::from_raw(unsafe {
+            raw::dev_get_by_index(raw::rteam_info_net(self.info), idx as c_int)
+        })?;
         let held = DevRef(d);
         held.dev().is_ours().then_some(held)
     }
@@ -866,7 +961,11 @@ unsafe extern "C" fn genl_doit(_skb: *mut raw::sk_buff, info: *mut raw::genl_inf
             return Errno::Inval.to_neg();
         };
         let d = team.dev();
-        rtnl_held(|| with_team(d, |t| crate::genl::dispatch(t, &d.private().fast, cmd, &req)))
+        rtnl_held(|| {
+            with_team(d, |t| {
+                crate::genl::dispatch(t, &d.private().fast, cmd, &req)
+            })
+        })
     };
     match r {
         Ok(()) => 0,
@@ -876,7 +975,9 @@ unsafe extern "C" fn genl_doit(_skb: *mut raw::sk_buff, info: *mut raw::genl_inf
 
 /// NOOP replies with an empty message to the sender.
 pub fn send_noop(req: &Request) -> KResult {
-    let Dest::Unicast { portid, seq } = req.dest() else { return Ok(()) };
+    let Dest::Unicast { portid, seq } = req.dest() else {
+        return Ok(());
+    };
     // SAFETY: process context.
     let skb = unsafe { raw::rteam_genlmsg_new() };
     if skb.is_null() {
@@ -884,12 +985,23 @@ pub fn send_noop(req: &Request) -> KResult {
     }
     // SAFETY: fresh skb, family registered.
     unsafe {
-        let hdr = raw::genlmsg_put(skb, portid, seq, addr_of!(FAMILY), 0, crate::logic::abi::CMD_NOOP);
+        let hdr = raw::genlmsg_put(
+            skb,
+            portid,
+            seq,
+            addr_of!(FAMILY),
+            0,
+            crate::logic::abi::CMD_NOOP,
+        );
         if hdr.is_null() {
             raw::rteam_nlmsg_free(skb);
             return Err(Errno::MsgSize.to_neg());
         }
         raw::rteam_genlmsg_end(skb, hdr);
-        errno_result(raw::rteam_genl_unicast(raw::rteam_info_net(req.info), skb, portid))
+        errno_result(raw::rteam_genl_unicast(
+            raw::rteam_info_net(req.info),
+            skb,
+            portid,
+        ))
     }
 }

@@ -30,7 +30,10 @@ pub struct FastPath {
 
 impl FastPath {
     pub const fn new() -> Self {
-        FastPath { set: RcuBox::new(), counter: AtomicU32::new(0) }
+        FastPath {
+            set: RcuBox::new(),
+            counter: AtomicU32::new(0),
+        }
     }
 }
 
@@ -150,14 +153,10 @@ impl Team {
         }
     }
 
-    /// ndo_init: the core team options exist from the start, marked changed
-    /// as team.ko's new instances are; carrier starts off.
-    pub fn init(&mut self) -> c_int {
-        for inst in instances::all(None, 0) {
-            self.set_changed(&inst, true);
-        }
+    /// ndo_init: carrier starts off. (team.ko announces its first instances
+    /// before the device is registered, so nobody sees them changed.)
+    pub fn init(&mut self) {
         self.dev.carrier(false);
-        0
     }
 
     /// ndo_uninit: release every port and drop the fast-path snapshot.
@@ -235,27 +234,38 @@ impl Team {
         let port = inst.port.and_then(|p| self.ports.get(p));
         let idx = inst.array_index.unwrap_or(0) as usize;
         match inst.desc.id {
-            OptionId::Mode => OptionValue::Str(self.mode.map_or(modes::NO_MODE_NAME, Mode::name).as_bytes()),
+            OptionId::Mode => {
+                OptionValue::Str(self.mode.map_or(modes::NO_MODE_NAME, Mode::name).as_bytes())
+            }
             OptionId::NotifyPeersCount => OptionValue::U32(self.notify_peers_count),
             OptionId::NotifyPeersInterval => OptionValue::U32(self.notify_peers_interval),
             OptionId::McastRejoinCount => OptionValue::U32(self.mcast_rejoin_count),
             OptionId::McastRejoinInterval => OptionValue::U32(self.mcast_rejoin_interval),
             OptionId::Enabled => OptionValue::Bool(port.is_some_and(|p| p.enabled_index.is_some())),
             OptionId::UserLinkup => OptionValue::Bool(port.is_some_and(|p| p.link.user_linkup)),
-            OptionId::UserLinkupEnabled => OptionValue::Bool(port.is_some_and(|p| p.link.user_linkup_enabled)),
+            OptionId::UserLinkupEnabled => {
+                OptionValue::Bool(port.is_some_and(|p| p.link.user_linkup_enabled))
+            }
             OptionId::Priority => OptionValue::S32(port.map_or(0, |p| p.priority)),
             OptionId::QueueId => OptionValue::U32(port.map_or(0, |p| p.queue_id)),
             OptionId::ActivePort => OptionValue::U32(self.active),
             OptionId::BpfHashFunc => OptionValue::Binary(&self.lb_bpf),
             OptionId::LbTxMethod => OptionValue::Str(self.lb_method.name().as_bytes()),
-            OptionId::LbTxHashToPortMapping => OptionValue::U32(self.lb_map.get(idx).copied().unwrap_or(0)),
+            OptionId::LbTxHashToPortMapping => {
+                OptionValue::U32(self.lb_map.get(idx).copied().unwrap_or(0))
+            }
             OptionId::LbHashStats | OptionId::LbPortStats => OptionValue::Binary(&self.zero_stats),
             OptionId::LbStatsRefreshInterval => OptionValue::U32(self.lb_refresh),
         }
     }
 
     /// Applies an OPTIONS_SET value to one instance, as team.ko's setters do.
-    pub fn set(&mut self, fast: &FastPath, inst: &Instance, value: OptionValue<'_>) -> Result<(), c_int> {
+    pub fn set(
+        &mut self,
+        fast: &FastPath,
+        inst: &Instance,
+        value: OptionValue<'_>,
+    ) -> Result<(), c_int> {
         let neg = |e: Errno| e.to_neg();
         let port = inst.port;
         match (inst.desc.id, value) {
@@ -302,7 +312,8 @@ impl Team {
                 }
             }
             (OptionId::ActivePort, OptionValue::U32(v)) => {
-                self.active = modes::check_active_port(v, self.ports.iter().map(|p| p.ifindex)).map_err(neg)?;
+                self.active = modes::check_active_port(v, self.ports.iter().map(|p| p.ifindex))
+                    .map_err(neg)?;
                 self.publish(fast);
             }
             (OptionId::BpfHashFunc, OptionValue::Binary(b)) => {
@@ -310,8 +321,10 @@ impl Team {
                 if b.len() % 8 != 0 {
                     return Err(Errno::Inval.to_neg());
                 }
-                let mut v = KVec::with_capacity(b.len(), GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
-                v.extend_from_slice(b, GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+                let mut v =
+                    KVec::with_capacity(b.len(), GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+                v.extend_from_slice(b, GFP_KERNEL)
+                    .map_err(|_| Errno::NoMem.to_neg())?;
                 self.lb_bpf = v;
             }
             (OptionId::LbTxMethod, OptionValue::Str(s)) => {
@@ -319,7 +332,11 @@ impl Team {
                 self.publish(fast);
             }
             (OptionId::LbTxHashToPortMapping, OptionValue::U32(v)) => {
-                let enabled = self.ports.iter().filter(|p| p.enabled_index.is_some()).map(|p| p.ifindex);
+                let enabled = self
+                    .ports
+                    .iter()
+                    .filter(|p| p.enabled_index.is_some())
+                    .map(|p| p.ifindex);
                 let v = modes::check_mapped_port(v, enabled).map_err(neg)?;
                 let i = inst.array_index.unwrap_or(0) as usize;
                 if let Some(slot) = self.lb_map.get_mut(i) {
@@ -329,7 +346,9 @@ impl Team {
             }
             (OptionId::LbStatsRefreshInterval, OptionValue::U32(v)) => self.lb_refresh = v,
             // Read-only options have no setter in team.ko.
-            (OptionId::LbHashStats | OptionId::LbPortStats, _) => return Err(Errno::OpNotSupp.to_neg()),
+            (OptionId::LbHashStats | OptionId::LbPortStats, _) => {
+                return Err(Errno::OpNotSupp.to_neg())
+            }
             _ => return Err(Errno::Inval.to_neg()),
         }
         Ok(())
@@ -338,7 +357,9 @@ impl Team {
     fn change_mode(&mut self, fast: &FastPath, new: Mode) {
         if let Some(old) = self.mode {
             // The old mode's instances go away: report them removed.
-            let _ = genl::send_options_event(self, |_, i| instances::of_mode(old).any(|m| m == *i).then_some(true));
+            let _ = genl::send_options_event(self, |_, i| {
+                instances::of_mode(old).any(|m| m == *i).then_some(true)
+            });
         }
         self.mode = Some(new);
         self.active = 0;
@@ -371,7 +392,9 @@ impl Team {
     }
 
     fn port_disable(&mut self, p: usize) {
-        let Some(idx) = self.ports[p].enabled_index else { return };
+        let Some(idx) = self.ports[p].enabled_index else {
+            return;
+        };
         if self.mode == Some(Mode::LoadBalance) {
             self.unmap_port(self.ports[p].ifindex);
         }
@@ -438,7 +461,9 @@ impl Team {
 
     pub fn port_add(&mut self, fast: &FastPath, port: Dev) -> Result<(), c_int> {
         self.check_new_port(port).map_err(Errno::to_neg)?;
-        self.ports.reserve(1, GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+        self.ports
+            .reserve(1, GFP_KERNEL)
+            .map_err(|_| Errno::NoMem.to_neg())?;
         let orig_mtu = port.mtu();
         let orig_addr = port.addr();
         port.set_mtu(self.dev.mtu())?;
@@ -511,7 +536,9 @@ impl Team {
         self.ports[p].link.carrier = false;
         let _ = genl::send_port_event(self, p, true);
         let _ = genl::send_options_event(self, |_, i| (i.port == Some(p)).then_some(true));
-        let Some(gone) = sys::kvec_remove(&mut self.ports, p) else { return Err(Errno::NoEnt.to_neg()) };
+        let Some(gone) = sys::kvec_remove(&mut self.ports, p) else {
+            return Err(Errno::NoEnt.to_neg());
+        };
         self.publish(fast);
         self.carrier_check();
         port.detach_from(self.dev);
@@ -528,7 +555,11 @@ impl Team {
         let port = &mut self.ports[p];
         port.link.carrier = carrier;
         port.changed = true;
-        let (s, d) = if carrier { port.dev.speed_duplex() } else { (0, 0) };
+        let (s, d) = if carrier {
+            port.dev.speed_duplex()
+        } else {
+            (0, 0)
+        };
         port.speed = s;
         port.duplex = d;
         let _ = genl::send_port_event(self, p, false);
@@ -536,7 +567,11 @@ impl Team {
     }
 
     fn link_refreshed(&mut self, fast: &FastPath, p: usize) {
-        let (d, up, en) = (self.ports[p].dev, self.ports[p].linkup(), self.ports[p].enabled_index.is_some());
+        let (d, up, en) = (
+            self.ports[p].dev,
+            self.ports[p].linkup(),
+            self.ports[p].enabled_index.is_some(),
+        );
         d.lower_state(up, en);
         self.publish(fast);
         self.carrier_check();
@@ -546,7 +581,8 @@ impl Team {
         if self.user_carrier {
             return;
         }
-        self.dev.carrier(team_carrier(self.ports.iter().map(Port::linkup)));
+        self.dev
+            .carrier(team_carrier(self.ports.iter().map(Port::linkup)));
     }
 
     pub fn user_carrier(&mut self, on: bool) {
@@ -579,7 +615,9 @@ impl Team {
 
     /// Netdevice events of our ports (RTNL held).
     pub fn port_event(&mut self, fast: &FastPath, dev: Dev, event: u32) -> NotifyVerdict {
-        let Some(p) = self.find(dev) else { return NotifyVerdict::Done };
+        let Some(p) = self.find(dev) else {
+            return NotifyVerdict::Done;
+        };
         match event {
             sys::NETDEV_UP | sys::NETDEV_CHANGE => {
                 let up = dev.oper_up();
@@ -596,7 +634,7 @@ impl Team {
                 let _ = self.port_del(fast, dev);
             }
             // Port MTU follows the team; a port may not change it alone.
-            sys::NETDEV_PRECHANGEMTU if dev.mtu() != 0 => return NotifyVerdict::Bad,
+            sys::NETDEV_PRECHANGEMTU => return NotifyVerdict::Bad,
             sys::NETDEV_PRE_TYPE_CHANGE => return NotifyVerdict::Bad,
             _ => {}
         }
@@ -608,13 +646,28 @@ impl Team {
     /// the next successful publish).
     fn publish(&self, fast: &FastPath) {
         let n = self.ports.len();
-        let (Ok(mut ports), Ok(mut tx)) = (KVec::with_capacity(n, GFP_KERNEL), KVec::with_capacity(n, GFP_KERNEL)) else {
+        let (Ok(mut ports), Ok(mut tx)) = (
+            KVec::with_capacity(n, GFP_KERNEL),
+            KVec::with_capacity(n, GFP_KERNEL),
+        ) else {
             return;
         };
         for p in self.ports.iter() {
             let enabled = p.enabled_index.is_some();
-            let _ = ports.push(FastPort { dev: p.dev, enabled }, GFP_KERNEL);
-            let _ = tx.push(TxPort { enabled_index: p.enabled_index, txable: enabled && p.linkup() }, GFP_KERNEL);
+            let _ = ports.push(
+                FastPort {
+                    dev: p.dev,
+                    enabled,
+                },
+                GFP_KERNEL,
+            );
+            let _ = tx.push(
+                TxPort {
+                    enabled_index: p.enabled_index,
+                    txable: enabled && p.linkup(),
+                },
+                GFP_KERNEL,
+            );
         }
         let mut lb_map = [0u16; LB_BUCKETS];
         for (slot, &ifi) in lb_map.iter_mut().zip(self.lb_map.iter()) {
@@ -624,8 +677,20 @@ impl Team {
                 }
             }
         }
-        let active = self.ports.iter().find(|p| p.ifindex == self.active && self.active != 0).map(|p| p.dev);
-        let set = TxSet { mode: self.mode, ports, tx, en_count: self.en_count, active, lb_method: self.lb_method, lb_map };
+        let active = self
+            .ports
+            .iter()
+            .find(|p| p.ifindex == self.active && self.active != 0)
+            .map(|p| p.dev);
+        let set = TxSet {
+            mode: self.mode,
+            ports,
+            tx,
+            en_count: self.en_count,
+            active,
+            lb_method: self.lb_method,
+            lb_map,
+        };
         if let Ok(b) = KBox::new(set, GFP_KERNEL) {
             fast.set.replace(Some(b));
         }
