@@ -12,6 +12,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
 #include <linux/rcupdate.h>
+#include <linux/filter.h>
 #include <net/genetlink.h>
 #include <uapi/linux/if_team.h>
 
@@ -181,3 +182,5 @@ const unsigned char *rteam_nla(const struct nlattr *a, int *len)
 	*len = nla_len(a);
 	return nla_data(a);
 }
+
+u32 rteam_bpf_run(const struct bpf_prog *prog, const struct sk_buff *skb) { return bpf_prog_run(prog, skb); }

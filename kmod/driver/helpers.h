@@ -5,6 +5,7 @@
 
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
+#include <linux/filter.h>
 
 /* The Rust receive handler; helpers.c compares port rx_handlers with it. */
 rx_handler_result_t rteam_handle_frame(struct sk_buff **pskb);
@@ -64,5 +65,6 @@ const void *rteam_info_attr(const struct genl_info *info, int attr, int *len);
 
 void rteam_store_mtu(struct net_device *dev, unsigned int mtu);
 const unsigned char *rteam_nla(const struct nlattr *a, int *len);
+u32 rteam_bpf_run(const struct bpf_prog *prog, const struct sk_buff *skb);
 
 #endif

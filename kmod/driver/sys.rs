@@ -315,6 +315,61 @@ impl Skb {
     }
 }
 
+/// A classic BPF program (loadbalance's hash function), destroyed on drop.
+pub struct BpfProg(NonNull<raw::bpf_prog>);
+
+/// A borrowed program handle for the fast path; valid while the owning
+/// `BpfProg` lives, which the control path guarantees by dropping it only
+/// after publishing a snapshot without it (an RCU grace period later).
+#[derive(Clone, Copy)]
+pub struct BpfRef(NonNull<raw::bpf_prog>);
+
+// SAFETY: a bpf_prog is immutable after creation and may run on any CPU.
+unsafe impl Send for BpfProg {}
+// SAFETY: as above.
+unsafe impl Sync for BpfProg {}
+// SAFETY: as above.
+unsafe impl Send for BpfRef {}
+// SAFETY: as above.
+unsafe impl Sync for BpfRef {}
+
+impl BpfProg {
+    /// Compiles `insns` (whole 8-byte `sock_filter`s, host order).
+    pub fn new(insns: &[u8]) -> Result<BpfProg, c_int> {
+        if insns.is_empty() || insns.len() % 8 != 0 || insns.len() / 8 > u16::MAX as usize {
+            return Err(Errno::Inval.to_neg());
+        }
+        let mut fprog = raw::sock_fprog_kern {
+            len: (insns.len() / 8) as u16,
+            filter: insns.as_ptr() as *mut raw::sock_filter,
+        };
+        let mut fp: *mut raw::bpf_prog = null_mut();
+        // SAFETY: `fprog` describes `insns`, which bpf_prog_create copies
+        // (and checks) before returning; `fp` receives a new program.
+        errno_result(unsafe { raw::bpf_prog_create(&mut fp, &mut fprog) })?;
+        NonNull::new(fp).map(BpfProg).ok_or(Errno::Inval.to_neg())
+    }
+
+    pub fn handle(&self) -> BpfRef {
+        BpfRef(self.0)
+    }
+}
+
+impl Drop for BpfProg {
+    fn drop(&mut self) {
+        // SAFETY: created by bpf_prog_create; no reader holds it any more.
+        unsafe { raw::bpf_prog_destroy(self.0.as_ptr()) }
+    }
+}
+
+impl BpfRef {
+    /// Runs the program on an outgoing frame.
+    pub fn run(self, skb: &Skb) -> u32 {
+        // SAFETY: the program is live (see BpfRef) and the skb is ours.
+        unsafe { raw::rteam_bpf_run(self.0.as_ptr(), skb.0.as_ptr()) }
+    }
+}
+
 /// A received frame seen by the rx handler (borrowed from the stack).
 pub struct RxFrame(NonNull<raw::sk_buff>);
 
@@ -674,11 +729,12 @@ pub fn register(module: &'static kernel::ThisModule) -> Result<(), c_int> {
 
 pub fn unregister() {
     // SAFETY: module exit; registered in `register`. Unregistering the link
-    // ops deletes all our devices first.
+    // ops deletes all our devices first, which still send port and option
+    // events, so the family goes last.
     unsafe {
-        raw::genl_unregister_family(addr_of!(FAMILY));
-        raw::unregister_netdevice_notifier(addr_of_mut!(NOTIFIER));
         raw::rtnl_link_unregister(addr_of_mut!(LINK_OPS));
+        raw::unregister_netdevice_notifier(addr_of_mut!(NOTIFIER));
+        raw::genl_unregister_family(addr_of!(FAMILY));
     }
 }
 

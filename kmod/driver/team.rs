@@ -48,6 +48,8 @@ pub struct TxSet {
     pub lb_method: LbTxMethod,
     /// loadbalance: list position + 1 of the mapped port per bucket, 0 none.
     pub lb_map: [u16; LB_BUCKETS],
+    /// loadbalance: the hash program, if any.
+    pub lb_prog: Option<sys::BpfRef>,
 }
 
 #[derive(Clone, Copy)]
@@ -119,6 +121,7 @@ pub struct Team {
     active: u32,
     lb_method: LbTxMethod,
     lb_bpf: KVec<u8>,
+    lb_prog: Option<sys::BpfProg>,
     lb_map: [u32; LB_BUCKETS],
     lb_refresh: u32,
     user_carrier: bool,
@@ -144,6 +147,7 @@ impl Team {
             active: 0,
             lb_method: LbTxMethod::Hash,
             lb_bpf: KVec::new(),
+            lb_prog: None,
             lb_map: [0; LB_BUCKETS],
             lb_refresh: 0,
             user_carrier: false,
@@ -168,6 +172,7 @@ impl Team {
         fast.set.replace(None);
         self.ports = KVec::new();
         self.lb_bpf = KVec::new();
+        self.lb_prog = None;
     }
 
     pub fn mode(&self) -> Option<Mode> {
@@ -325,7 +330,16 @@ impl Team {
                     KVec::with_capacity(b.len(), GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
                 v.extend_from_slice(b, GFP_KERNEL)
                     .map_err(|_| Errno::NoMem.to_neg())?;
+                let prog = if b.is_empty() {
+                    None
+                } else {
+                    Some(sys::BpfProg::new(b)?)
+                };
                 self.lb_bpf = v;
+                // The old program is freed only after the fast path stopped
+                // seeing it (publish waits for a grace period).
+                let _old = core::mem::replace(&mut self.lb_prog, prog);
+                self.publish(fast);
             }
             (OptionId::LbTxMethod, OptionValue::Str(s)) => {
                 self.lb_method = LbTxMethod::from_name(s).map_err(neg)?;
@@ -365,6 +379,7 @@ impl Team {
         self.active = 0;
         self.lb_method = LbTxMethod::Hash;
         self.lb_bpf = KVec::new();
+        let _old = self.lb_prog.take();
         self.lb_map = [0; LB_BUCKETS];
         self.lb_refresh = 0;
         for inst in instances::of_mode(new) {
@@ -690,6 +705,7 @@ impl Team {
             active,
             lb_method: self.lb_method,
             lb_map,
+            lb_prog: self.lb_prog.as_ref().map(sys::BpfProg::handle),
         };
         if let Ok(b) = KBox::new(set, GFP_KERNEL) {
             fast.set.replace(Some(b));

@@ -31,8 +31,8 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
             };
         }
         Some(Mode::LoadBalance) => {
-            // No BPF hash program runs yet: every frame hashes to bucket 0.
-            let hash = modes::fold_hash(0);
+            // Without a hash program every frame is bucket 0.
+            let hash = modes::fold_hash(set.lb_prog.map_or(0, |p| p.run(&skb)));
             let mapped = match set.lb_map[hash as usize] {
                 0 => None,
                 pos => Some(pos as usize - 1),
