@@ -52,7 +52,6 @@ steps() {
     teamnl team0 setoption queue_id 3 -p veth0 && teamnl team0 getoption queue_id -p veth0
     teamnl team0 setoption priority -7 -p veth1 && teamnl team0 getoption priority -p veth1
     teamnl team0 setoption enabled false -p veth1 && teamnl team0 getoption enabled -p veth1
-    ip -n peer link add br0 type bridge 2>/dev/null
     ip -n peer link set veth0p up
     ip -n peer link set veth1p up
     ip -n peer addr add 192.0.2.2/24 dev veth0p
