@@ -121,6 +121,25 @@ pub fn send_changed(team: &mut Team) -> Result<(), c_int> {
     })
 }
 
+/// team.ko's event when a port goes: its option instances marked removed,
+/// together with every other instance marked changed.
+pub fn send_changed_and_port_removed(team: &mut Team, port: usize) -> Result<(), c_int> {
+    let mut marks: KVec<Option<bool>> = KVec::new();
+    for i in instances::all(team.mode(), team.port_count()) {
+        let m = if i.port == Some(port) {
+            Some(true)
+        } else {
+            team.changed(&i).then_some(false)
+        };
+        marks
+            .push(m, GFP_KERNEL)
+            .map_err(|_| Errno::NoMem.to_neg())?;
+    }
+    send_options(team, Dest::Multicast, |n, _| {
+        marks.get(n).copied().flatten()
+    })
+}
+
 /// PORT_LIST_GET reply, or an event for one port (`Some((index, removed))`).
 pub fn send_ports(team: &mut Team, dest: Dest, one: Option<(usize, bool)>) -> Result<(), c_int> {
     let (first, count) = match one {

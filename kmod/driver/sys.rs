@@ -568,17 +568,30 @@ impl GenlMsg {
 
     /// Closes the message, appends NLMSG_DONE when `last`, and sends it.
     pub fn send(self, team: Dev, dest: Dest, last: bool) -> Result<(), c_int> {
+        // From here on the skb is freed or consumed below, not by Drop.
+        let this = core::mem::ManuallyDrop::new(self);
+        let (skb, hdr) = (this.skb, this.hdr);
+        GenlMsg::finish(skb, hdr, team, dest, last)
+    }
+
+    fn finish(
+        skb: NonNull<raw::sk_buff>,
+        hdr: *mut c_void,
+        team: Dev,
+        dest: Dest,
+        last: bool,
+    ) -> Result<(), c_int> {
         // SAFETY: we own the skb and hdr came from genlmsg_put on it.
-        unsafe { raw::rteam_genlmsg_end(self.skb.as_ptr(), self.hdr) };
+        unsafe { raw::rteam_genlmsg_end(skb.as_ptr(), hdr) };
         if last {
             let (portid, seq, flags) = match dest {
                 Dest::Unicast { portid, seq } => (portid, seq, raw::NLM_F_ACK as c_int),
                 Dest::Multicast => (0, 0, 0),
             };
             // SAFETY: we own the skb; room for the header was reserved.
-            if !unsafe { raw::rteam_nlmsg_done(self.skb.as_ptr(), portid, seq, flags) } {
+            if !unsafe { raw::rteam_nlmsg_done(skb.as_ptr(), portid, seq, flags) } {
                 // SAFETY: we own the skb.
-                unsafe { raw::rteam_nlmsg_free(self.skb.as_ptr()) };
+                unsafe { raw::rteam_nlmsg_free(skb.as_ptr()) };
                 return Err(Errno::MsgSize.to_neg());
             }
         }
@@ -586,10 +599,10 @@ impl GenlMsg {
         let r = unsafe {
             match dest {
                 Dest::Unicast { portid, .. } => {
-                    raw::rteam_genl_unicast(team.net(), self.skb.as_ptr(), portid)
+                    raw::rteam_genl_unicast(team.net(), skb.as_ptr(), portid)
                 }
                 Dest::Multicast => {
-                    raw::rteam_genl_multicast(addr_of!(FAMILY), team.net(), self.skb.as_ptr())
+                    raw::rteam_genl_multicast(addr_of!(FAMILY), team.net(), skb.as_ptr())
                 }
             }
         };
@@ -597,16 +610,11 @@ impl GenlMsg {
     }
 }
 
-fn errno_from(r: c_int) -> Errno {
-    match -r {
-        1 => Errno::Perm,
-        2 => Errno::NoEnt,
-        12 => Errno::NoMem,
-        16 => Errno::Busy,
-        19 => Errno::NoDev,
-        90 => Errno::MsgSize,
-        95 => Errno::OpNotSupp,
-        _ => Errno::Inval,
+impl Drop for GenlMsg {
+    /// A message abandoned before `send` (an encoding error) is freed.
+    fn drop(&mut self) {
+        // SAFETY: we still own the skb (send() bypasses Drop).
+        unsafe { raw::rteam_nlmsg_free(self.skb.as_ptr()) };
     }
 }
 
@@ -881,7 +889,7 @@ unsafe extern "C" fn ndo_add_slave(
 unsafe extern "C" fn ndo_del_slave(dev: *mut raw::net_device, port: *mut raw::net_device) -> c_int {
     let d = dev_of(dev);
     let p = dev_of(port);
-    status(with_team(d, |t| t.port_del(&d.private().fast, p)))
+    status(with_team(d, |t| t.port_del(&d.private().fast, p, false)))
 }
 
 unsafe extern "C" fn ndo_change_carrier(dev: *mut raw::net_device, on: bool) -> c_int {

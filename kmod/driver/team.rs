@@ -167,7 +167,7 @@ impl Team {
     pub fn uninit(&mut self, fast: &FastPath) {
         while let Some(p) = self.ports.last() {
             let d = p.dev;
-            let _ = self.port_del(fast, d);
+            let _ = self.port_del(fast, d, false);
         }
         fast.set.replace(None);
         self.ports = KVec::new();
@@ -536,31 +536,40 @@ impl Team {
         Ok(())
     }
 
-    pub fn port_del(&mut self, fast: &FastPath, port: Dev) -> Result<(), c_int> {
+    /// Removes a port in team.ko's order: stop transmitting on it, unhook
+    /// it, report its option instances removed (with whatever else changed),
+    /// report the port removed, then restore its address and MTU.
+    /// `unregistering`: the device is going away, so its MTU is left alone.
+    pub fn port_del(
+        &mut self,
+        fast: &FastPath,
+        port: Dev,
+        unregistering: bool,
+    ) -> Result<(), c_int> {
         let p = self.find(port).ok_or(Errno::NoEnt.to_neg())?;
         self.port_disable(p);
         if self.mode == Some(Mode::ActiveBackup) && self.active == self.ports[p].ifindex {
             self.active = 0;
-            let ap = instances::of_mode(Mode::ActiveBackup).next();
-            if let Some(ap) = ap {
+            if let Some(ap) = instances::of_mode(Mode::ActiveBackup).next() {
                 self.set_changed(&ap, true);
             }
         }
-        // Last report for this port, then its option instances go.
+        self.publish(fast);
+        port.detach_from(self.dev);
+        port.close();
+        let _ = genl::send_changed_and_port_removed(self, p);
         self.ports[p].changed = true;
         self.ports[p].link.carrier = false;
         let _ = genl::send_port_event(self, p, true);
-        let _ = genl::send_options_event(self, |_, i| (i.port == Some(p)).then_some(true));
         let Some(gone) = sys::kvec_remove(&mut self.ports, p) else {
             return Err(Errno::NoEnt.to_neg());
         };
         self.publish(fast);
         self.carrier_check();
-        port.detach_from(self.dev);
-        port.close();
         let _ = port.set_addr(&gone.orig_addr);
-        let _ = port.set_mtu(gone.orig_mtu);
-        let _ = genl::send_changed(self);
+        if !unregistering {
+            let _ = port.set_mtu(gone.orig_mtu);
+        }
         Ok(())
     }
 
@@ -646,7 +655,7 @@ impl Team {
                 }
             }
             sys::NETDEV_UNREGISTER => {
-                let _ = self.port_del(fast, dev);
+                let _ = self.port_del(fast, dev, true);
             }
             // Port MTU follows the team; a port may not change it alone.
             sys::NETDEV_PRECHANGEMTU => return NotifyVerdict::Bad,
