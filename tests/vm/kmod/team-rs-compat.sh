@@ -52,20 +52,31 @@ steps() {
     teamnl team0 setoption queue_id 3 -p veth0 && teamnl team0 getoption queue_id -p veth0
     teamnl team0 setoption priority -7 -p veth1 && teamnl team0 getoption priority -p veth1
     teamnl team0 setoption enabled false -p veth1 && teamnl team0 getoption enabled -p veth1
-    ip -n peer link set veth0p up
-    ip -n peer link set veth1p up
-    ip -n peer addr add 192.0.2.2/24 dev veth0p
-    ip addr add 192.0.2.1/24 dev team0
     ip link set team0 up
     sleep 1
-    cat /sys/class/net/team0/carrier | sed 's/^/team carrier: /'
-    ping -c 2 -W 2 -q 192.0.2.2 >/dev/null 2>&1 && echo "ping over active port: ok" || echo "ping over active port: failed"
+    cat /sys/class/net/team0/carrier | sed 's/^/team carrier (ports down at peer): /'
+    ip -n peer link set veth0p up
+    ip -n peer link set veth1p up
+    sleep 1
+    cat /sys/class/net/team0/carrier | sed 's/^/team carrier (ports up): /'
     ip link set veth0 nomaster && echo "release veth0: ok"
     teamnl team0 ports | sed "s/^ *$i1: /veth1: /" | sort
     teamnl team0 getoption activeport
     cat /sys/class/net/veth0/mtu | sed 's/^/veth0 mtu after release: /'
     ip link del team0 && echo "delete: ok"
     ip link show veth1 | grep -c master | sed 's/^/veth1 still enslaved: /'
+    # Data path: roundrobin gives the port the team's MAC, so the peer's
+    # replies are for us.
+    ip link add team1 type team
+    teamnl team1 setoption mode roundrobin
+    ip link set veth0 master team1 && echo "enslave veth0 in team1: ok"
+    ip -n peer addr add 192.0.2.2/24 dev veth0p
+    ip addr add 192.0.2.1/24 dev team1
+    ip link set team1 up
+    sleep 1
+    ping -c 3 -i 0.3 -W 2 -q 192.0.2.2 > /dev/null 2>&1 && echo "ping over roundrobin: ok" || echo "ping over roundrobin: failed"
+    [ "$(cat /sys/class/net/veth0/address)" = "$(cat /sys/class/net/team1/address)" ] && echo "port has the team MAC"
+    ip link del team1 && echo "delete team1: ok"
     ip link del veth0
     ip link del veth1
     ip netns del peer
