@@ -97,7 +97,7 @@ diff /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
 check "same output on both drivers" diff -q /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
 while IFS= read -r line; do
     check "rust: $line" true
-done < <(grep -E ': ok$|reads back' /tmp/kmod-run/rust.out)
+done < <(grep -E ': ok$|reads back|team MAC' /tmp/kmod-run/rust.out)
 dmesg | grep -iE "BUG|Oops|WARNING|team" | tail -20
 echo "checks passed: $pass failed: $fail"
 [ "$fail" -eq 0 ]
