@@ -184,3 +184,9 @@ const unsigned char *rteam_nla(const struct nlattr *a, int *len)
 }
 
 u32 rteam_bpf_run(const struct bpf_prog *prog, const struct sk_buff *skb) { return bpf_prog_run(prog, skb); }
+
+void rteam_extack_msg(struct netlink_ext_ack *extack, const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
+}

@@ -66,5 +66,6 @@ const void *rteam_info_attr(const struct genl_info *info, int attr, int *len);
 void rteam_store_mtu(struct net_device *dev, unsigned int mtu);
 const unsigned char *rteam_nla(const struct nlattr *a, int *len);
 u32 rteam_bpf_run(const struct bpf_prog *prog, const struct sk_buff *skb);
+void rteam_extack_msg(struct netlink_ext_ack *extack, const char *msg);
 
 #endif

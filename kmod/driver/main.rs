@@ -33,7 +33,7 @@ struct TeamRs;
 impl kernel::Module for TeamRs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         sys::register(module).map_err(Error::from_errno)?;
-        pr_info!("team_rs: loaded (roundrobin, activebackup, broadcast, random, loadbalance)\n");
+        pr_info!("loaded (roundrobin, activebackup, broadcast, random, loadbalance)\n");
         Ok(TeamRs)
     }
 }

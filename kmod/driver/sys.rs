@@ -72,6 +72,17 @@ impl Dev {
         unsafe { raw::rteam_ifindex(self.as_ptr()) as u32 }
     }
 
+    /// The interface name (copied: names can change under RTNL).
+    pub fn name(self) -> DevName {
+        let mut n = [0u8; 16];
+        // SAFETY: live device; dev->name is a NUL-terminated IFNAMSIZ array.
+        let c = unsafe { core::ffi::CStr::from_ptr(raw::rteam_name(self.as_ptr())) };
+        let b = c.to_bytes();
+        let len = b.len().min(15);
+        n[..len].copy_from_slice(&b[..len]);
+        DevName(n, len)
+    }
+
     pub fn mtu(self) -> u32 {
         // SAFETY: live device.
         unsafe { raw::rteam_mtu(self.as_ptr()) }
@@ -270,6 +281,30 @@ impl Dev {
         // `team_setup` before the device is visible; it lives as long as the
         // device, which outlives every callback that receives it.
         unsafe { &*(raw::rteam_netdev_priv(self.as_ptr()) as *const Private) }
+    }
+}
+
+/// An interface name for log messages.
+pub struct DevName([u8; 16], usize);
+
+impl core::fmt::Display for DevName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for &b in &self.0[..self.1] {
+            core::fmt::Write::write_char(f, b as char)?;
+        }
+        Ok(())
+    }
+}
+
+/// The extended ack of a netlink request (may be absent).
+pub struct ExtAck(*mut raw::netlink_ext_ack);
+
+impl ExtAck {
+    /// Sets the message userspace prints with the error.
+    pub fn set_msg(&self, msg: &'static core::ffi::CStr) {
+        // SAFETY: the pointer is the request's extack or NULL (checked in C);
+        // the message is static, as NL_SET_ERR_MSG requires.
+        unsafe { raw::rteam_extack_msg(self.0, msg.as_ptr()) }
     }
 }
 
@@ -879,11 +914,13 @@ unsafe extern "C" fn ndo_change_mtu(dev: *mut raw::net_device, mtu: c_int) -> c_
 unsafe extern "C" fn ndo_add_slave(
     dev: *mut raw::net_device,
     port: *mut raw::net_device,
-    _extack: *mut raw::netlink_ext_ack,
+    extack: *mut raw::netlink_ext_ack,
 ) -> c_int {
     let d = dev_of(dev);
     let p = dev_of(port);
-    status(with_team(d, |t| t.port_add(&d.private().fast, p)))
+    status(with_team(d, |t| {
+        t.port_add(&d.private().fast, p, ExtAck(extack))
+    }))
 }
 
 unsafe extern "C" fn ndo_del_slave(dev: *mut raw::net_device, port: *mut raw::net_device) -> c_int {

@@ -4,7 +4,7 @@
 //! link changes. Every change that the fast path must see republishes the
 //! RCU snapshot (`FastPath`).
 
-use core::ffi::c_int;
+use core::ffi::{c_int, CStr};
 use core::sync::atomic::AtomicU32;
 
 use kernel::prelude::*;
@@ -455,27 +455,48 @@ impl Team {
     }
 
     /// team.ko's checks before a device may join, in its order.
-    fn check_new_port(&self, port: Dev) -> Result<(), Errno> {
+    /// team.ko's checks before a device may join, in its order, with the
+    /// extended-ack message userspace shows.
+    fn check_new_port(&self, port: Dev) -> Result<(), (Errno, Option<&'static CStr>)> {
         if port.is_loopback() {
-            return Err(Errno::Inval);
+            return Err((
+                Errno::Inval,
+                Some(c"Loopback device can't be added as a team port"),
+            ));
         }
         if port.is_team_port() {
-            return Err(Errno::Busy);
+            return Err((
+                Errno::Busy,
+                Some(c"Device is already a port of a team device"),
+            ));
         }
         if port == self.dev {
-            return Err(Errno::Inval);
+            return Err((Errno::Inval, Some(c"Cannot enslave team device to itself")));
         }
         if port.dev_type() != self.dev.dev_type() {
-            return Err(Errno::Busy);
+            return Err((Errno::Busy, None));
         }
         if port.is_up() {
-            return Err(Errno::Busy);
+            return Err((
+                Errno::Busy,
+                Some(c"Device is up. Set it down before adding it as a team port"),
+            ));
         }
         Ok(())
     }
 
-    pub fn port_add(&mut self, fast: &FastPath, port: Dev) -> Result<(), c_int> {
-        self.check_new_port(port).map_err(Errno::to_neg)?;
+    pub fn port_add(
+        &mut self,
+        fast: &FastPath,
+        port: Dev,
+        extack: sys::ExtAck,
+    ) -> Result<(), c_int> {
+        if let Err((e, msg)) = self.check_new_port(port) {
+            if let Some(msg) = msg {
+                extack.set_msg(msg);
+            }
+            return Err(e.to_neg());
+        }
         self.ports
             .reserve(1, GFP_KERNEL)
             .map_err(|_| Errno::NoMem.to_neg())?;
@@ -524,7 +545,7 @@ impl Team {
         self.port_enable(p);
         self.port_link_changed(fast, p, port.oper_up());
         let _ = genl::send_changed(self);
-        pr_info!("{}: Port device added\n", self.dev.ifindex());
+        pr_info!("{}: Port device {} added\n", self.dev.name(), port.name());
         Ok(())
     }
 
@@ -570,6 +591,7 @@ impl Team {
         if !unregistering {
             let _ = port.set_mtu(gone.orig_mtu);
         }
+        pr_info!("{}: Port device {} removed\n", self.dev.name(), port.name());
         Ok(())
     }
 

@@ -77,6 +77,30 @@ steps() {
     ping -c 3 -i 0.3 -W 2 -q 192.0.2.2 > /dev/null 2>&1 && echo "ping over roundrobin: ok" || echo "ping over roundrobin: failed"
     [ "$(cat /sys/class/net/veth0/address)" = "$(cat /sys/class/net/team1/address)" ] && echo "port has the team MAC"
     ip link del team1 && echo "delete team1: ok"
+    # loadbalance: array options, mapping rules, data path (the team takes
+    # the port's MAC, loadbalance leaves port MACs alone).
+    ip link add team2 type team
+    ip link set team2 address "$(cat /sys/class/net/veth0/address)"
+    teamnl team2 setoption mode loadbalance
+    ip link set veth0 master team2 && echo "enslave veth0 in team2: ok"
+    ip link set veth1 master team2 && echo "enslave veth1 in team2: ok"
+    i0=$(cat /sys/class/net/veth0/ifindex)
+    i1=$(cat /sys/class/net/veth1/ifindex)
+    teamnl team2 options | sed "s/(port:veth0)/(port:P0)/; s/(port:veth1)/(port:P1)/" | sort | uniq -c
+    teamnl team2 setoption lb_tx_method bogus 2>&1 | sed 's/^/lb_tx_method bogus: /'
+    teamnl team2 setoption lb_tx_method hash_to_port_mapping && teamnl team2 getoption lb_tx_method
+    teamnl team2 setoption enabled false -p veth1
+    teamnl team2 setoption lb_tx_hash_to_port_mapping "$i1" -a 7 2>&1 | sed 's/^/map to disabled port: /'
+    teamnl team2 setoption lb_tx_hash_to_port_mapping "$i0" -a 7 && echo "map bucket 7: ok"
+    [ "$(teamnl team2 getoption lb_tx_hash_to_port_mapping -a 7)" = "$i0" ] && echo "bucket 7 reads back"
+    teamnl team2 setoption enabled false -p veth0
+    teamnl team2 getoption lb_tx_hash_to_port_mapping -a 7 | sed 's/^/bucket 7 after disabling its port: /'
+    teamnl team2 setoption enabled true -p veth0
+    ip addr add 192.0.2.1/24 dev team2
+    ip link set team2 up
+    sleep 1
+    ping -c 3 -i 0.3 -W 2 -q 192.0.2.2 > /dev/null 2>&1 && echo "ping over loadbalance: ok" || echo "ping over loadbalance: failed"
+    ip link del team2 && echo "delete team2: ok"
     ip link del veth0
     ip link del veth1
     ip netns del peer
