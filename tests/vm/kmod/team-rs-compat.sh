@@ -50,7 +50,7 @@ steps() {
     [ "$(teamnl team0 getoption activeport)" = "$i0" ] && echo "activeport reads back"
     teamnl team0 setoption queue_id 99 -p veth0 2>&1 | sed 's/^/queue_id 99: /'
     teamnl team0 setoption queue_id 3 -p veth0 && teamnl team0 getoption queue_id -p veth0
-    teamnl team0 setoption priority -7 -p veth1 && teamnl team0 getoption priority -p veth1
+    teamnl -p veth1 -- team0 setoption priority -7 && teamnl team0 getoption priority -p veth1
     teamnl team0 setoption enabled false -p veth1 && teamnl team0 getoption enabled -p veth1
     ip link set team0 up
     sleep 1
