@@ -6,6 +6,7 @@
 # --driver rust` exists this is how team_rs.ko is tried in the VM.
 #
 #   KBUILD=/path/to/kernel/build tests/vm/kmod/boot.sh tests/vm/kmod/team-rs-compat.sh
+# BIN_DIR: directory shared as /opt/rteam/bin (rteam's binaries), for scenarios.
 set -u
 script=${1:?usage: boot.sh SCRIPT}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ rm -rf "$run/initrd/mods"
 (cd "$run/initrd" && find . | cpio -o -H newc 2>/dev/null | gzip > "$run/initrd.gz")
 
 args=()
-for share in "rootfs:$cache/image/rootfs:ro" "bin:$run/bin:ro" "tests:$root/tests/vm:ro" \
+for share in "rootfs:$cache/image/rootfs:ro" "bin:${BIN_DIR:-$run/bin}:ro" "tests:$root/tests/vm:ro" \
     "src:$root:ro" "job:$run/job:ro" "results:$run/results:rw"; do
     IFS=: read -r tag path mode <<< "$share"
     spec="local,path=$path,mount_tag=$tag,security_model=passthrough,id=$tag"
