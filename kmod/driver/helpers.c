@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Callable wrappers for the static inline functions, macros and bitfields
+ * the Rust team driver needs. No logic lives here: each helper is one
+ * kernel idiom.
+ */
+#include <linux/netdevice.h>
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/rtnetlink.h>
+#include <linux/skbuff.h>
+#include <linux/rcupdate.h>
+#include <linux/filter.h>
+#include <net/genetlink.h>
+#include <uapi/linux/if_team.h>
+
+#include "helpers.h"
+
+const struct nla_policy rteam_nl_policy[4] = {
+	[TEAM_ATTR_TEAM_IFINDEX] = { .type = NLA_U32 },
+	[TEAM_ATTR_LIST_OPTION] = { .type = NLA_NESTED },
+	[TEAM_ATTR_LIST_PORT] = { .type = NLA_NESTED },
+};
+
+void *rteam_netdev_priv(struct net_device *dev) { return netdev_priv(dev); }
+
+void rteam_setup_dev(struct net_device *dev, const struct net_device_ops *ops)
+{
+	ether_setup(dev);
+	dev->max_mtu = ETH_MAX_MTU;
+	dev->netdev_ops = ops;
+	dev->needs_free_netdev = true;
+	dev->priv_flags &= ~(IFF_XMIT_DST_RELEASE | IFF_TX_SKB_SHARING);
+	dev->priv_flags |= IFF_NO_QUEUE | IFF_TEAM | IFF_UNICAST_FLT | IFF_LIVE_ADDR_CHANGE;
+	dev->lltx = true;
+	dev->netns_immutable = true;
+	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
+	dev->features |= NETIF_F_GRO;
+}
+
+void rteam_eth_hw_addr_random(struct net_device *dev) { eth_hw_addr_random(dev); }
+const struct net_device_ops *rteam_dev_ops(const struct net_device *dev) { return dev->netdev_ops; }
+int rteam_ifindex(const struct net_device *dev) { return dev->ifindex; }
+const char *rteam_name(const struct net_device *dev) { return dev->name; }
+unsigned int rteam_dev_flags(const struct net_device *dev) { return dev->flags; }
+unsigned int rteam_mtu(const struct net_device *dev) { return READ_ONCE(dev->mtu); }
+unsigned short rteam_dev_type(const struct net_device *dev) { return dev->type; }
+const unsigned char *rteam_dev_addr(const struct net_device *dev) { return dev->dev_addr; }
+bool rteam_is_loopback(const struct net_device *dev) { return dev->flags & IFF_LOOPBACK; }
+bool rteam_vlan_challenged(const struct net_device *dev)
+{
+	return dev->features & NETIF_F_VLAN_CHALLENGED;
+}
+bool rteam_oper_up(const struct net_device *dev)
+{
+	return netif_oper_up(dev);
+}
+
+void rteam_set_team_port_flag(struct net_device *dev, bool on)
+{
+	if (on)
+		dev->priv_flags |= IFF_TEAM_PORT;
+	else
+		dev->priv_flags &= ~IFF_TEAM_PORT;
+}
+
+bool rteam_is_team_port(const struct net_device *dev) { return netif_is_team_port(dev); }
+
+/* The team device pointer stored for a port of ours, else NULL. */
+void *rteam_port_team_rtnl(const struct net_device *port_dev)
+{
+	if (rtnl_dereference(port_dev->rx_handler) != rteam_handle_frame)
+		return NULL;
+	return rtnl_dereference(port_dev->rx_handler_data);
+}
+
+void rteam_port_speed(struct net_device *dev, u32 *speed, u8 *duplex)
+{
+	struct ethtool_link_ksettings ecmd;
+
+	*speed = 0;
+	*duplex = 0;
+	if (__ethtool_get_link_ksettings(dev, &ecmd))
+		return;
+	if (ecmd.base.speed != SPEED_UNKNOWN)
+		*speed = ecmd.base.speed;
+	if (ecmd.base.duplex != DUPLEX_UNKNOWN)
+		*duplex = ecmd.base.duplex;
+}
+
+struct net *rteam_dev_net(const struct net_device *dev) { return dev_net(dev); }
+void rteam_dev_put(struct net_device *dev) { dev_put(dev); }
+struct net_device *rteam_notifier_dev(void *ptr) { return netdev_notifier_info_to_dev(ptr); }
+
+int rteam_set_port_addr(struct net_device *port_dev, const unsigned char *addr)
+{
+	struct sockaddr_storage ss;
+
+	ss.ss_family = port_dev->type;
+	memcpy(ss.__data, addr, port_dev->addr_len);
+	return dev_set_mac_address(port_dev, (struct sockaddr *)&ss, NULL);
+}
+
+struct sk_buff *rteam_skb_share_check(struct sk_buff *skb) { return skb_share_check(skb, GFP_ATOMIC); }
+struct net_device *rteam_skb_dev(const struct sk_buff *skb) { return skb->dev; }
+void rteam_skb_set_dev(struct sk_buff *skb, struct net_device *dev) { skb->dev = dev; }
+unsigned int rteam_skb_len(const struct sk_buff *skb) { return skb->len; }
+bool rteam_skb_dest_link_local(const struct sk_buff *skb)
+{
+	return is_link_local_ether_addr(eth_hdr(skb)->h_dest);
+}
+bool rteam_skb_is_slow_proto(const struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_SLOW);
+}
+void rteam_skb_free(struct sk_buff *skb) { dev_kfree_skb_any(skb); }
+struct sk_buff *rteam_skb_clone(struct sk_buff *skb) { return skb_clone(skb, GFP_ATOMIC); }
+
+int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev)
+{
+	skb->dev = port_dev;
+	return dev_queue_xmit(skb);
+}
+
+void rteam_tx_stats(struct net_device *dev, unsigned int len) { dev_sw_netstats_tx_add(dev, 1, len); }
+void rteam_tx_dropped(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
+
+void rteam_rcu_read_lock(void) { rcu_read_lock(); }
+void rteam_rcu_read_unlock(void) { rcu_read_unlock(); }
+void *rteam_rcu_load(void *const *slot) { return rcu_dereference(*(void __rcu *const *)slot); }
+void rteam_rcu_store(void **slot, void *val) { rcu_assign_pointer(*(void __rcu **)slot, val); }
+
+struct sk_buff *rteam_genlmsg_new(void) { return genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL); }
+void rteam_nlmsg_free(struct sk_buff *skb) { nlmsg_free(skb); }
+
+/* Room left in the skb, reserving space for the closing NLMSG_DONE. */
+unsigned char *rteam_skb_tail(struct sk_buff *skb, unsigned int *room)
+{
+	int left = skb_tailroom(skb) - NLMSG_HDRLEN;
+
+	*room = left > 0 ? left : 0;
+	return skb_tail_pointer(skb);
+}
+
+void rteam_genlmsg_end(struct sk_buff *skb, void *hdr) { genlmsg_end(skb, hdr); }
+
+bool rteam_nlmsg_done(struct sk_buff *skb, u32 portid, u32 seq, int flags)
+{
+	return nlmsg_put(skb, portid, seq, NLMSG_DONE, 0, flags | NLM_F_MULTI) != NULL;
+}
+
+int rteam_genl_unicast(struct net *net, struct sk_buff *skb, u32 portid)
+{
+	return genlmsg_unicast(net, skb, portid);
+}
+
+int rteam_genl_multicast(const struct genl_family *family, struct net *net, struct sk_buff *skb)
+{
+	return genlmsg_multicast_netns(family, net, skb, 0, 0, GFP_KERNEL);
+}
+
+u32 rteam_info_portid(const struct genl_info *info) { return info->snd_portid; }
+u32 rteam_info_seq(const struct genl_info *info) { return info->snd_seq; }
+struct net *rteam_info_net(const struct genl_info *info) { return genl_info_net(info); }
+
+const void *rteam_info_attr(const struct genl_info *info, int attr, int *len)
+{
+	const struct nlattr *a = info->attrs[attr];
+
+	if (!a)
+		return NULL;
+	*len = nla_len(a);
+	return nla_data(a);
+}
+
+void rteam_store_mtu(struct net_device *dev, unsigned int mtu) { WRITE_ONCE(dev->mtu, mtu); }
+
+const unsigned char *rteam_nla(const struct nlattr *a, int *len)
+{
+	*len = nla_len(a);
+	return nla_data(a);
+}
+
+u32 rteam_bpf_run(const struct bpf_prog *prog, const struct sk_buff *skb) { return bpf_prog_run(prog, skb); }
+
+void rteam_extack_msg(struct netlink_ext_ack *extack, const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
+}

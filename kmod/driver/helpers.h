@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Prototypes of the C helpers (helpers.c) called from Rust. */
+#ifndef RTEAM_HELPERS_H
+#define RTEAM_HELPERS_H
+
+#include <linux/netdevice.h>
+#include <net/genetlink.h>
+#include <linux/filter.h>
+
+/* The Rust receive handler; helpers.c compares port rx_handlers with it. */
+rx_handler_result_t rteam_handle_frame(struct sk_buff **pskb);
+
+extern const struct nla_policy rteam_nl_policy[4];
+
+void *rteam_netdev_priv(struct net_device *dev);
+void rteam_setup_dev(struct net_device *dev, const struct net_device_ops *ops);
+void rteam_eth_hw_addr_random(struct net_device *dev);
+const struct net_device_ops *rteam_dev_ops(const struct net_device *dev);
+int rteam_ifindex(const struct net_device *dev);
+const char *rteam_name(const struct net_device *dev);
+unsigned int rteam_dev_flags(const struct net_device *dev);
+unsigned int rteam_mtu(const struct net_device *dev);
+unsigned short rteam_dev_type(const struct net_device *dev);
+const unsigned char *rteam_dev_addr(const struct net_device *dev);
+bool rteam_is_loopback(const struct net_device *dev);
+bool rteam_vlan_challenged(const struct net_device *dev);
+bool rteam_oper_up(const struct net_device *dev);
+void rteam_set_team_port_flag(struct net_device *dev, bool on);
+bool rteam_is_team_port(const struct net_device *dev);
+void *rteam_port_team_rtnl(const struct net_device *port_dev);
+void rteam_port_speed(struct net_device *dev, u32 *speed, u8 *duplex);
+struct net *rteam_dev_net(const struct net_device *dev);
+void rteam_dev_put(struct net_device *dev);
+struct net_device *rteam_notifier_dev(void *ptr);
+int rteam_set_port_addr(struct net_device *port_dev, const unsigned char *addr);
+
+struct sk_buff *rteam_skb_share_check(struct sk_buff *skb);
+struct net_device *rteam_skb_dev(const struct sk_buff *skb);
+void rteam_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
+unsigned int rteam_skb_len(const struct sk_buff *skb);
+bool rteam_skb_dest_link_local(const struct sk_buff *skb);
+bool rteam_skb_is_slow_proto(const struct sk_buff *skb);
+void rteam_skb_free(struct sk_buff *skb);
+struct sk_buff *rteam_skb_clone(struct sk_buff *skb);
+int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev);
+void rteam_tx_stats(struct net_device *dev, unsigned int len);
+void rteam_tx_dropped(struct net_device *dev);
+
+void rteam_rcu_read_lock(void);
+void rteam_rcu_read_unlock(void);
+void *rteam_rcu_load(void *const *slot);
+void rteam_rcu_store(void **slot, void *val);
+
+struct sk_buff *rteam_genlmsg_new(void);
+void rteam_nlmsg_free(struct sk_buff *skb);
+unsigned char *rteam_skb_tail(struct sk_buff *skb, unsigned int *room);
+void rteam_genlmsg_end(struct sk_buff *skb, void *hdr);
+bool rteam_nlmsg_done(struct sk_buff *skb, u32 portid, u32 seq, int flags);
+int rteam_genl_unicast(struct net *net, struct sk_buff *skb, u32 portid);
+int rteam_genl_multicast(const struct genl_family *family, struct net *net, struct sk_buff *skb);
+u32 rteam_info_portid(const struct genl_info *info);
+u32 rteam_info_seq(const struct genl_info *info);
+struct net *rteam_info_net(const struct genl_info *info);
+const void *rteam_info_attr(const struct genl_info *info, int attr, int *len);
+
+void rteam_store_mtu(struct net_device *dev, unsigned int mtu);
+const unsigned char *rteam_nla(const struct nlattr *a, int *len);
+u32 rteam_bpf_run(const struct bpf_prog *prog, const struct sk_buff *skb);
+void rteam_extack_msg(struct netlink_ext_ack *extack, const char *msg);
+
+#endif

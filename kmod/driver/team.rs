@@ -1,0 +1,745 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! The team's control state (owned under RTNL): mode, options, ports, and
+//! the transitions team.ko makes on option writes, port add/remove and port
+//! link changes. Every change that the fast path must see republishes the
+//! RCU snapshot (`FastPath`).
+
+use core::ffi::{c_int, CStr};
+use core::sync::atomic::AtomicU32;
+
+use kernel::prelude::*;
+
+use crate::genl;
+use crate::logic::errno::Errno;
+use crate::logic::instances::{self, Instance};
+use crate::logic::modes::{self, LbTxMethod, Mode, TxPort};
+use crate::logic::options::{OptionId, OptionValue, LB_HASH_BUCKETS};
+use crate::logic::ports::{team_carrier, PortLink, PortReport};
+use crate::sys::{self, Dev, RcuBox};
+
+/// Number of TX queues the team device is created with.
+const TX_QUEUES: u32 = 16;
+const LB_BUCKETS: usize = LB_HASH_BUCKETS as usize;
+
+/// What the transmit and receive paths read, without locks.
+pub struct FastPath {
+    pub set: RcuBox<TxSet>,
+    /// roundrobin's packet counter.
+    pub counter: AtomicU32,
+}
+
+impl FastPath {
+    pub const fn new() -> Self {
+        FastPath {
+            set: RcuBox::new(),
+            counter: AtomicU32::new(0),
+        }
+    }
+}
+
+/// An immutable snapshot of the port set for the fast path.
+pub struct TxSet {
+    pub mode: Option<Mode>,
+    pub ports: KVec<FastPort>,
+    pub tx: KVec<TxPort>,
+    pub en_count: usize,
+    /// activebackup's active port.
+    pub active: Option<Dev>,
+    pub lb_method: LbTxMethod,
+    /// loadbalance: list position + 1 of the mapped port per bucket, 0 none.
+    pub lb_map: [u16; LB_BUCKETS],
+    /// loadbalance: the hash program, if any.
+    pub lb_prog: Option<sys::BpfRef>,
+}
+
+#[derive(Clone, Copy)]
+pub struct FastPort {
+    pub dev: Dev,
+    pub enabled: bool,
+}
+
+/// A team port.
+#[derive(Clone, Copy)]
+struct Port {
+    dev: Dev,
+    ifindex: u32,
+    enabled_index: Option<usize>,
+    link: PortLink,
+    speed: u32,
+    duplex: u8,
+    priority: i32,
+    queue_id: u32,
+    /// Port changed since last reported in PORT_LIST_GET.
+    changed: bool,
+    /// Bit per OptionId: instance changed since last sent.
+    opt_changed: u32,
+    orig_mtu: u32,
+    orig_addr: [u8; 6],
+}
+
+impl Port {
+    fn linkup(&self) -> bool {
+        self.link.linkup()
+    }
+
+    fn report(&self, removed: bool) -> PortReport {
+        PortReport {
+            ifindex: self.ifindex,
+            changed: self.changed,
+            removed,
+            linkup: !removed && self.link.carrier,
+            speed: self.speed,
+            duplex: self.duplex,
+        }
+    }
+}
+
+/// What the netdevice notifier answers.
+pub enum NotifyVerdict {
+    Done,
+    Bad,
+}
+
+/// A valid unicast Ethernet address: not multicast, not all zero.
+pub fn valid_unicast(a: &[u8]) -> bool {
+    a.len() == 6 && a[0] & 1 == 0 && a.iter().any(|&b| b != 0)
+}
+
+const fn bit(id: OptionId) -> u32 {
+    1 << (id as u32)
+}
+
+pub struct Team {
+    dev: Dev,
+    mode: Option<Mode>,
+    notify_peers_count: u32,
+    notify_peers_interval: u32,
+    mcast_rejoin_count: u32,
+    mcast_rejoin_interval: u32,
+    ports: KVec<Port>,
+    en_count: usize,
+    active: u32,
+    lb_method: LbTxMethod,
+    lb_bpf: KVec<u8>,
+    lb_prog: Option<sys::BpfProg>,
+    lb_map: [u32; LB_BUCKETS],
+    lb_refresh: u32,
+    user_carrier: bool,
+    /// Bit per OptionId for team-wide scalar instances.
+    team_changed: u32,
+    map_changed: [bool; LB_BUCKETS],
+    /// Bytes of an 8-byte stats value; statistics are not gathered yet.
+    zero_stats: [u8; 8],
+}
+
+impl Team {
+    /// The state of a new device (no allocation: setup cannot fail).
+    pub fn new(dev: Dev) -> Self {
+        Team {
+            dev,
+            mode: None,
+            notify_peers_count: 0,
+            notify_peers_interval: 0,
+            mcast_rejoin_count: 0,
+            mcast_rejoin_interval: 0,
+            ports: KVec::new(),
+            en_count: 0,
+            active: 0,
+            lb_method: LbTxMethod::Hash,
+            lb_bpf: KVec::new(),
+            lb_prog: None,
+            lb_map: [0; LB_BUCKETS],
+            lb_refresh: 0,
+            user_carrier: false,
+            team_changed: 0,
+            map_changed: [false; LB_BUCKETS],
+            zero_stats: [0; 8],
+        }
+    }
+
+    /// ndo_init: carrier starts off. (team.ko announces its first instances
+    /// before the device is registered, so nobody sees them changed.)
+    pub fn init(&mut self) {
+        self.dev.carrier(false);
+    }
+
+    /// ndo_uninit: release every port and drop the fast-path snapshot.
+    pub fn uninit(&mut self, fast: &FastPath) {
+        while let Some(p) = self.ports.last() {
+            let d = p.dev;
+            let _ = self.port_del(fast, d, false);
+        }
+        fast.set.replace(None);
+        self.ports = KVec::new();
+        self.lb_bpf = KVec::new();
+        self.lb_prog = None;
+    }
+
+    pub fn mode(&self) -> Option<Mode> {
+        self.mode
+    }
+
+    pub fn ifindex(&self) -> u32 {
+        self.dev.ifindex()
+    }
+
+    pub fn dev(&self) -> Dev {
+        self.dev
+    }
+
+    pub fn port_count(&self) -> usize {
+        self.ports.len()
+    }
+
+    pub fn port_ifindex(&self, i: usize) -> u32 {
+        self.ports.get(i).map_or(0, |p| p.ifindex)
+    }
+
+    pub fn port_report(&mut self, i: usize) -> PortReport {
+        let r = self.ports[i].report(false);
+        self.ports[i].changed = false;
+        r
+    }
+
+    // -- option instances ------------------------------------------------
+
+    pub fn changed(&self, inst: &Instance) -> bool {
+        let b = bit(inst.desc.id);
+        match (inst.port, inst.array_index) {
+            (Some(p), _) => self.ports.get(p).is_some_and(|p| p.opt_changed & b != 0),
+            (None, Some(i)) if inst.desc.id == OptionId::LbTxHashToPortMapping => {
+                self.map_changed.get(i as usize).copied().unwrap_or(false)
+            }
+            (None, Some(_)) => false,
+            (None, None) => self.team_changed & b != 0,
+        }
+    }
+
+    pub fn set_changed(&mut self, inst: &Instance, on: bool) {
+        let b = bit(inst.desc.id);
+        let apply = |v: &mut u32| if on { *v |= b } else { *v &= !b };
+        match (inst.port, inst.array_index) {
+            (Some(p), _) => {
+                if let Some(p) = self.ports.get_mut(p) {
+                    apply(&mut p.opt_changed)
+                }
+            }
+            (None, Some(i)) if inst.desc.id == OptionId::LbTxHashToPortMapping => {
+                if let Some(c) = self.map_changed.get_mut(i as usize) {
+                    *c = on
+                }
+            }
+            (None, Some(_)) => {}
+            (None, None) => apply(&mut self.team_changed),
+        }
+    }
+
+    /// The instance's current value.
+    pub fn get(&self, inst: &Instance) -> OptionValue<'_> {
+        let port = inst.port.and_then(|p| self.ports.get(p));
+        let idx = inst.array_index.unwrap_or(0) as usize;
+        match inst.desc.id {
+            OptionId::Mode => {
+                OptionValue::Str(self.mode.map_or(modes::NO_MODE_NAME, Mode::name).as_bytes())
+            }
+            OptionId::NotifyPeersCount => OptionValue::U32(self.notify_peers_count),
+            OptionId::NotifyPeersInterval => OptionValue::U32(self.notify_peers_interval),
+            OptionId::McastRejoinCount => OptionValue::U32(self.mcast_rejoin_count),
+            OptionId::McastRejoinInterval => OptionValue::U32(self.mcast_rejoin_interval),
+            OptionId::Enabled => OptionValue::Bool(port.is_some_and(|p| p.enabled_index.is_some())),
+            OptionId::UserLinkup => OptionValue::Bool(port.is_some_and(|p| p.link.user_linkup)),
+            OptionId::UserLinkupEnabled => {
+                OptionValue::Bool(port.is_some_and(|p| p.link.user_linkup_enabled))
+            }
+            OptionId::Priority => OptionValue::S32(port.map_or(0, |p| p.priority)),
+            OptionId::QueueId => OptionValue::U32(port.map_or(0, |p| p.queue_id)),
+            OptionId::ActivePort => OptionValue::U32(self.active),
+            OptionId::BpfHashFunc => OptionValue::Binary(&self.lb_bpf),
+            OptionId::LbTxMethod => OptionValue::Str(self.lb_method.name().as_bytes()),
+            OptionId::LbTxHashToPortMapping => {
+                OptionValue::U32(self.lb_map.get(idx).copied().unwrap_or(0))
+            }
+            OptionId::LbHashStats | OptionId::LbPortStats => OptionValue::Binary(&self.zero_stats),
+            OptionId::LbStatsRefreshInterval => OptionValue::U32(self.lb_refresh),
+        }
+    }
+
+    /// Applies an OPTIONS_SET value to one instance, as team.ko's setters do.
+    pub fn set(
+        &mut self,
+        fast: &FastPath,
+        inst: &Instance,
+        value: OptionValue<'_>,
+    ) -> Result<(), c_int> {
+        let neg = |e: Errno| e.to_neg();
+        let port = inst.port;
+        match (inst.desc.id, value) {
+            (OptionId::Mode, OptionValue::Str(s)) => {
+                let new = modes::check_mode_change(self.mode, s, self.ports.len()).map_err(neg)?;
+                self.change_mode(fast, new);
+            }
+            (OptionId::NotifyPeersCount, OptionValue::U32(v)) => self.notify_peers_count = v,
+            (OptionId::NotifyPeersInterval, OptionValue::U32(v)) => self.notify_peers_interval = v,
+            (OptionId::McastRejoinCount, OptionValue::U32(v)) => self.mcast_rejoin_count = v,
+            (OptionId::McastRejoinInterval, OptionValue::U32(v)) => self.mcast_rejoin_interval = v,
+            (OptionId::Enabled, OptionValue::Bool(on)) => {
+                let p = port.ok_or(Errno::Inval.to_neg())?;
+                if on {
+                    self.port_enable(p);
+                } else {
+                    self.port_disable(p);
+                }
+                self.publish(fast);
+            }
+            (OptionId::UserLinkup, OptionValue::Bool(on)) => {
+                let p = port.ok_or(Errno::Inval.to_neg())?;
+                self.ports[p].link.user_linkup = on;
+                self.link_refreshed(fast, p);
+            }
+            (OptionId::UserLinkupEnabled, OptionValue::Bool(on)) => {
+                let p = port.ok_or(Errno::Inval.to_neg())?;
+                self.ports[p].link.user_linkup_enabled = on;
+                self.link_refreshed(fast, p);
+            }
+            (OptionId::Priority, OptionValue::S32(v)) => {
+                let p = port.ok_or(Errno::Inval.to_neg())?;
+                self.ports[p].priority = v;
+            }
+            (OptionId::QueueId, OptionValue::U32(v)) => {
+                let p = port.ok_or(Errno::Inval.to_neg())?;
+                // team.ko keeps the queue id as u16.
+                let v = v & 0xffff;
+                if self.ports[p].queue_id != v {
+                    if v >= TX_QUEUES {
+                        return Err(Errno::Inval.to_neg());
+                    }
+                    self.ports[p].queue_id = v;
+                }
+            }
+            (OptionId::ActivePort, OptionValue::U32(v)) => {
+                self.active = modes::check_active_port(v, self.ports.iter().map(|p| p.ifindex))
+                    .map_err(neg)?;
+                self.publish(fast);
+            }
+            (OptionId::BpfHashFunc, OptionValue::Binary(b)) => {
+                // A classic BPF program is a whole number of 8-byte insns.
+                if b.len() % 8 != 0 {
+                    return Err(Errno::Inval.to_neg());
+                }
+                let mut v =
+                    KVec::with_capacity(b.len(), GFP_KERNEL).map_err(|_| Errno::NoMem.to_neg())?;
+                v.extend_from_slice(b, GFP_KERNEL)
+                    .map_err(|_| Errno::NoMem.to_neg())?;
+                let prog = if b.is_empty() {
+                    None
+                } else {
+                    Some(sys::BpfProg::new(b)?)
+                };
+                self.lb_bpf = v;
+                // The old program is freed only after the fast path stopped
+                // seeing it (publish waits for a grace period).
+                let _old = core::mem::replace(&mut self.lb_prog, prog);
+                self.publish(fast);
+            }
+            (OptionId::LbTxMethod, OptionValue::Str(s)) => {
+                self.lb_method = LbTxMethod::from_name(s).map_err(neg)?;
+                self.publish(fast);
+            }
+            (OptionId::LbTxHashToPortMapping, OptionValue::U32(v)) => {
+                let enabled = self
+                    .ports
+                    .iter()
+                    .filter(|p| p.enabled_index.is_some())
+                    .map(|p| p.ifindex);
+                let v = modes::check_mapped_port(v, enabled).map_err(neg)?;
+                let i = inst.array_index.unwrap_or(0) as usize;
+                if let Some(slot) = self.lb_map.get_mut(i) {
+                    *slot = v;
+                }
+                self.publish(fast);
+            }
+            (OptionId::LbStatsRefreshInterval, OptionValue::U32(v)) => self.lb_refresh = v,
+            // Read-only options have no setter in team.ko.
+            (OptionId::LbHashStats | OptionId::LbPortStats, _) => {
+                return Err(Errno::OpNotSupp.to_neg())
+            }
+            _ => return Err(Errno::Inval.to_neg()),
+        }
+        Ok(())
+    }
+
+    fn change_mode(&mut self, fast: &FastPath, new: Mode) {
+        if let Some(old) = self.mode {
+            // The old mode's instances go away: report them removed.
+            let _ = genl::send_options_event(self, |_, i| {
+                instances::of_mode(old).any(|m| m == *i).then_some(true)
+            });
+        }
+        self.mode = Some(new);
+        self.active = 0;
+        self.lb_method = LbTxMethod::Hash;
+        self.lb_bpf = KVec::new();
+        let _old = self.lb_prog.take();
+        self.lb_map = [0; LB_BUCKETS];
+        self.lb_refresh = 0;
+        for inst in instances::of_mode(new) {
+            self.set_changed(&inst, true);
+        }
+        self.publish(fast);
+        let _ = genl::send_changed(self);
+    }
+
+    // -- ports -----------------------------------------------------------
+
+    fn find(&self, dev: Dev) -> Option<usize> {
+        self.ports.iter().position(|p| p.dev == dev)
+    }
+
+    fn port_enable(&mut self, p: usize) {
+        if self.ports[p].enabled_index.is_some() {
+            return;
+        }
+        self.ports[p].enabled_index = Some(self.en_count);
+        self.en_count += 1;
+        self.peers_and_groups();
+        let (d, up) = (self.ports[p].dev, self.ports[p].linkup());
+        d.lower_state(up, true);
+    }
+
+    fn port_disable(&mut self, p: usize) {
+        let Some(idx) = self.ports[p].enabled_index else {
+            return;
+        };
+        if self.mode == Some(Mode::LoadBalance) {
+            self.unmap_port(self.ports[p].ifindex);
+        }
+        for q in self.ports.iter_mut() {
+            if let Some(i) = q.enabled_index {
+                if i > idx {
+                    q.enabled_index = Some(i - 1);
+                }
+            }
+        }
+        self.ports[p].enabled_index = None;
+        self.en_count -= 1;
+        let (d, up) = (self.ports[p].dev, self.ports[p].linkup());
+        d.lower_state(up, false);
+    }
+
+    /// loadbalance: mapping entries naming a port that stops transmitting
+    /// are cleared and reported.
+    fn unmap_port(&mut self, ifindex: u32) {
+        let mut any = false;
+        for i in 0..LB_BUCKETS {
+            if self.lb_map[i] == ifindex {
+                self.lb_map[i] = 0;
+                self.map_changed[i] = true;
+                any = true;
+            }
+        }
+        if any {
+            let _ = genl::send_changed(self);
+        }
+    }
+
+    /// NETDEV_NOTIFY_PEERS / IGMP rejoin once per enable when asked for
+    /// (team.ko repeats them `count` times `interval` ms apart; the bursts
+    /// after the first are not implemented yet).
+    fn peers_and_groups(&self) {
+        if self.notify_peers_count > 0 {
+            self.dev.notify_peers();
+        }
+        if self.mcast_rejoin_count > 0 {
+            self.dev.resend_igmp();
+        }
+    }
+
+    /// team.ko's checks before a device may join, in its order.
+    /// team.ko's checks before a device may join, in its order, with the
+    /// extended-ack message userspace shows.
+    fn check_new_port(&self, port: Dev) -> Result<(), (Errno, Option<&'static CStr>)> {
+        if port.is_loopback() {
+            return Err((
+                Errno::Inval,
+                Some(c"Loopback device can't be added as a team port"),
+            ));
+        }
+        if port.is_team_port() {
+            return Err((
+                Errno::Busy,
+                Some(c"Device is already a port of a team device"),
+            ));
+        }
+        if port == self.dev {
+            return Err((Errno::Inval, Some(c"Cannot enslave team device to itself")));
+        }
+        if port.dev_type() != self.dev.dev_type() {
+            return Err((Errno::Busy, None));
+        }
+        if port.is_up() {
+            return Err((
+                Errno::Busy,
+                Some(c"Device is up. Set it down before adding it as a team port"),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn port_add(
+        &mut self,
+        fast: &FastPath,
+        port: Dev,
+        extack: sys::ExtAck,
+    ) -> Result<(), c_int> {
+        if let Err((e, msg)) = self.check_new_port(port) {
+            if let Some(msg) = msg {
+                extack.set_msg(msg);
+            }
+            return Err(e.to_neg());
+        }
+        self.ports
+            .reserve(1, GFP_KERNEL)
+            .map_err(|_| Errno::NoMem.to_neg())?;
+        let orig_mtu = port.mtu();
+        let orig_addr = port.addr();
+        port.set_mtu(self.dev.mtu())?;
+        if let Err(e) = self.port_enter(port) {
+            let _ = port.set_mtu(orig_mtu);
+            return Err(e);
+        }
+        if let Err(e) = port.open() {
+            let _ = port.set_addr(&orig_addr);
+            let _ = port.set_mtu(orig_mtu);
+            return Err(e);
+        }
+        if let Err(e) = port.attach_to(self.dev) {
+            port.close();
+            let _ = port.set_addr(&orig_addr);
+            let _ = port.set_mtu(orig_mtu);
+            return Err(e);
+        }
+        let new = Port {
+            dev: port,
+            ifindex: port.ifindex(),
+            enabled_index: None,
+            link: PortLink::default(),
+            speed: 0,
+            duplex: 0,
+            priority: 0,
+            queue_id: 0,
+            changed: false,
+            opt_changed: 0,
+            orig_mtu,
+            orig_addr,
+        };
+        // Capacity was reserved above.
+        if self.ports.push(new, GFP_ATOMIC).is_err() {
+            port.detach_from(self.dev);
+            port.close();
+            return Err(Errno::NoMem.to_neg());
+        }
+        let p = self.ports.len() - 1;
+        for inst in instances::of_port(self.mode, p) {
+            self.set_changed(&inst, true);
+        }
+        self.port_enable(p);
+        self.port_link_changed(fast, p, port.oper_up());
+        let _ = genl::send_changed(self);
+        pr_info!("{}: Port device {} added\n", self.dev.name(), port.name());
+        Ok(())
+    }
+
+    /// Mode hook: roundrobin, broadcast and random give the port the team MAC.
+    fn port_enter(&self, port: Dev) -> Result<(), c_int> {
+        if self.mode.is_some_and(Mode::sets_port_mac) {
+            port.set_addr(&self.dev.addr())?;
+        }
+        Ok(())
+    }
+
+    /// Removes a port in team.ko's order: stop transmitting on it, unhook
+    /// it, report its option instances removed (with whatever else changed),
+    /// report the port removed, then restore its address and MTU.
+    /// `unregistering`: the device is going away, so its MTU is left alone.
+    pub fn port_del(
+        &mut self,
+        fast: &FastPath,
+        port: Dev,
+        unregistering: bool,
+    ) -> Result<(), c_int> {
+        let p = self.find(port).ok_or(Errno::NoEnt.to_neg())?;
+        self.port_disable(p);
+        if self.mode == Some(Mode::ActiveBackup) && self.active == self.ports[p].ifindex {
+            self.active = 0;
+            if let Some(ap) = instances::of_mode(Mode::ActiveBackup).next() {
+                self.set_changed(&ap, true);
+            }
+        }
+        self.publish(fast);
+        port.detach_from(self.dev);
+        port.close();
+        let _ = genl::send_changed_and_port_removed(self, p);
+        self.ports[p].changed = true;
+        self.ports[p].link.carrier = false;
+        let _ = genl::send_port_event(self, p, true);
+        let Some(gone) = sys::kvec_remove(&mut self.ports, p) else {
+            return Err(Errno::NoEnt.to_neg());
+        };
+        self.publish(fast);
+        self.carrier_check();
+        let _ = port.set_addr(&gone.orig_addr);
+        if !unregistering {
+            let _ = port.set_mtu(gone.orig_mtu);
+        }
+        pr_info!("{}: Port device {} removed\n", self.dev.name(), port.name());
+        Ok(())
+    }
+
+    /// Port link input changed (carrier or user_linkup*): report it when the
+    /// carrier view changed, recompute the team carrier.
+    fn port_link_changed(&mut self, fast: &FastPath, p: usize, carrier: bool) {
+        let port = &mut self.ports[p];
+        port.link.carrier = carrier;
+        port.changed = true;
+        let (s, d) = if carrier {
+            port.dev.speed_duplex()
+        } else {
+            (0, 0)
+        };
+        port.speed = s;
+        port.duplex = d;
+        let _ = genl::send_port_event(self, p, false);
+        self.link_refreshed(fast, p);
+    }
+
+    fn link_refreshed(&mut self, fast: &FastPath, p: usize) {
+        let (d, up, en) = (
+            self.ports[p].dev,
+            self.ports[p].linkup(),
+            self.ports[p].enabled_index.is_some(),
+        );
+        d.lower_state(up, en);
+        self.publish(fast);
+        self.carrier_check();
+    }
+
+    fn carrier_check(&self) {
+        if self.user_carrier {
+            return;
+        }
+        self.dev
+            .carrier(team_carrier(self.ports.iter().map(Port::linkup)));
+    }
+
+    pub fn user_carrier(&mut self, on: bool) {
+        self.user_carrier = true;
+        self.dev.carrier(on);
+    }
+
+    pub fn team_addr_changed(&mut self) {
+        if self.mode.is_some_and(Mode::sets_port_mac) {
+            let a = self.dev.addr();
+            for p in self.ports.iter() {
+                let _ = p.dev.set_addr(&a);
+            }
+        }
+    }
+
+    /// All ports follow a team MTU change; undone on the first failure.
+    pub fn change_mtu(&mut self, mtu: u32) -> Result<(), c_int> {
+        let old = self.dev.mtu();
+        for i in 0..self.ports.len() {
+            if let Err(e) = self.ports[i].dev.set_mtu(mtu) {
+                for q in &self.ports[..i] {
+                    let _ = q.dev.set_mtu(old);
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Netdevice events of our ports (RTNL held).
+    pub fn port_event(&mut self, fast: &FastPath, dev: Dev, event: u32) -> NotifyVerdict {
+        let Some(p) = self.find(dev) else {
+            return NotifyVerdict::Done;
+        };
+        match event {
+            sys::NETDEV_UP | sys::NETDEV_CHANGE => {
+                let up = dev.oper_up();
+                if self.ports[p].link.carrier != up {
+                    self.port_link_changed(fast, p, up);
+                }
+            }
+            sys::NETDEV_DOWN => {
+                if self.ports[p].link.carrier {
+                    self.port_link_changed(fast, p, false);
+                }
+            }
+            sys::NETDEV_UNREGISTER => {
+                let _ = self.port_del(fast, dev, true);
+            }
+            // Port MTU follows the team; a port may not change it alone.
+            sys::NETDEV_PRECHANGEMTU => return NotifyVerdict::Bad,
+            sys::NETDEV_PRE_TYPE_CHANGE => return NotifyVerdict::Bad,
+            _ => {}
+        }
+        NotifyVerdict::Done
+    }
+
+    /// Rebuilds and publishes the fast-path snapshot. On allocation failure
+    /// the previous snapshot stays (the change reaches the fast path with
+    /// the next successful publish).
+    fn publish(&self, fast: &FastPath) {
+        let n = self.ports.len();
+        let (Ok(mut ports), Ok(mut tx)) = (
+            KVec::with_capacity(n, GFP_KERNEL),
+            KVec::with_capacity(n, GFP_KERNEL),
+        ) else {
+            return;
+        };
+        for p in self.ports.iter() {
+            let enabled = p.enabled_index.is_some();
+            let _ = ports.push(
+                FastPort {
+                    dev: p.dev,
+                    enabled,
+                },
+                GFP_KERNEL,
+            );
+            let _ = tx.push(
+                TxPort {
+                    enabled_index: p.enabled_index,
+                    txable: enabled && p.linkup(),
+                },
+                GFP_KERNEL,
+            );
+        }
+        let mut lb_map = [0u16; LB_BUCKETS];
+        for (slot, &ifi) in lb_map.iter_mut().zip(self.lb_map.iter()) {
+            if ifi != 0 {
+                if let Some(pos) = self.ports.iter().position(|p| p.ifindex == ifi) {
+                    *slot = pos as u16 + 1;
+                }
+            }
+        }
+        let active = self
+            .ports
+            .iter()
+            .find(|p| p.ifindex == self.active && self.active != 0)
+            .map(|p| p.dev);
+        let set = TxSet {
+            mode: self.mode,
+            ports,
+            tx,
+            en_count: self.en_count,
+            active,
+            lb_method: self.lb_method,
+            lb_map,
+            lb_prog: self.lb_prog.as_ref().map(sys::BpfProg::handle),
+        };
+        if let Ok(b) = KBox::new(set, GFP_KERNEL) {
+            fast.set.replace(Some(b));
+        }
+    }
+}

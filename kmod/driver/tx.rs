@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Transmit: picks the port(s) for a frame from the RCU snapshot; no locks,
+//! no allocation beyond broadcast's clones.
+
+use core::sync::atomic::Ordering;
+
+use crate::logic::modes::{self, Mode};
+use crate::sys::{self, Skb};
+use crate::team::FastPath;
+
+/// Sends `skb` per the team's mode; false when it was dropped.
+pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
+    let Some(set) = fast.set.read() else {
+        skb.free();
+        return false;
+    };
+    let pick = match set.mode {
+        None => None,
+        Some(Mode::RoundRobin) => {
+            let n = fast.counter.fetch_add(1, Ordering::Relaxed);
+            modes::pick_numbered(&set.tx, n, set.en_count)
+        }
+        Some(Mode::Random) => modes::pick_numbered(&set.tx, sys::random_u32(), set.en_count),
+        Some(Mode::ActiveBackup) => {
+            return match set.active {
+                Some(d) => skb.xmit(d),
+                None => {
+                    skb.free();
+                    false
+                }
+            };
+        }
+        Some(Mode::LoadBalance) => {
+            // Without a hash program every frame is bucket 0.
+            let hash = modes::fold_hash(set.lb_prog.map_or(0, |p| p.run(&skb)));
+            let mapped = match set.lb_map[hash as usize] {
+                0 => None,
+                pos => Some(pos as usize - 1),
+            };
+            modes::lb_pick(&set.tx, hash, set.en_count, set.lb_method, mapped)
+        }
+        Some(Mode::Broadcast) => return broadcast(set, skb),
+    };
+    match pick.and_then(|i| set.ports.get(i)) {
+        Some(p) => skb.xmit(p.dev),
+        None => {
+            skb.free();
+            false
+        }
+    }
+}
+
+/// A clone to every txable port but the last, which gets the original.
+fn broadcast(set: &crate::team::TxSet, skb: Skb) -> bool {
+    let mut last = None;
+    let mut ok = true;
+    for (p, t) in set.ports.iter().zip(set.tx.iter()) {
+        if !t.txable {
+            continue;
+        }
+        if let Some(prev) = last.replace(p.dev) {
+            match skb.clone_skb() {
+                Some(c) => ok &= c.xmit(prev),
+                None => ok = false,
+            }
+        }
+    }
+    match last {
+        Some(d) => skb.xmit(d) && ok,
+        None => {
+            skb.free();
+            false
+        }
+    }
+}

@@ -1,0 +1,127 @@
+#!/bin/bash
+# team_rs.ko against team.ko: the same steps (ip, C teamnl) run on each
+# driver in turn and their outputs are diffed. Needs a guest kernel with
+# CONFIG_RUST and both modules in $KMODS (default /opt/rteam/job/kmods):
+# team.ko + team_mode_*.ko from the kernel build, team_rs.ko from kmod/driver.
+set -u
+KMODS=${KMODS:-/opt/rteam/job/kmods}
+pass=0
+fail=0
+check() { # name, command...
+    local name=$1
+    shift
+    if "$@"; then
+        pass=$((pass + 1))
+        echo "ok: $name"
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $name"
+    fi
+}
+
+# One pass of the steps; prints what userspace sees, ifindexes replaced by names.
+steps() {
+    ip netns add peer
+    ip link add team0 type team && echo "create: ok"
+    teamnl team0 getoption mode
+    teamnl team0 options | sort
+    teamnl team0 setoption mode nosuchmode 2>&1 | sed 's/^/set bad mode: /'
+    teamnl team0 setoption mode activebackup && echo "set mode: ok"
+    teamnl team0 getoption mode
+    teamnl team0 setoption mode activebackup 2>&1 | sed 's/^/set same mode: /'
+    ip link add veth0 type veth peer name veth0p
+    ip link add veth1 type veth peer name veth1p
+    ip link set veth0p netns peer
+    ip link set veth1p netns peer
+    ip link set veth1 up
+    ip link set veth1 master team0 2>&1 | sed 's/^/enslave up port: /'
+    ip link set veth1 down
+    ip link set veth0 master team0 && echo "enslave veth0: ok"
+    ip link set veth1 master team0 && echo "enslave veth1: ok"
+    ip link set lo master team0 2>&1 | sed 's/^/enslave lo: /'
+    teamnl team0 setoption mode roundrobin 2>&1 | sed 's/^/mode change with ports: /'
+    local i0 i1
+    i0=$(cat /sys/class/net/veth0/ifindex)
+    i1=$(cat /sys/class/net/veth1/ifindex)
+    teamnl team0 ports | sed "s/^ *$i0: /veth0: /; s/^ *$i1: /veth1: /" | sort
+    teamnl team0 options | sed "s/(port:veth0)/(port:P0)/; s/(port:veth1)/(port:P1)/" | sort
+    teamnl team0 setoption activeport 999 2>&1 | sed 's/^/activeport bad: /'
+    teamnl team0 setoption activeport "$i0" && echo "activeport: ok"
+    [ "$(teamnl team0 getoption activeport)" = "$i0" ] && echo "activeport reads back"
+    teamnl team0 setoption queue_id 99 -p veth0 2>&1 | sed 's/^/queue_id 99: /'
+    teamnl team0 setoption queue_id 3 -p veth0 && teamnl team0 getoption queue_id -p veth0
+    teamnl -p veth1 -- team0 setoption priority -7 && teamnl team0 getoption priority -p veth1
+    teamnl team0 setoption enabled false -p veth1 && teamnl team0 getoption enabled -p veth1
+    ip link set team0 up
+    sleep 1
+    cat /sys/class/net/team0/carrier | sed 's/^/team carrier (ports down at peer): /'
+    ip -n peer link set veth0p up
+    ip -n peer link set veth1p up
+    sleep 1
+    cat /sys/class/net/team0/carrier | sed 's/^/team carrier (ports up): /'
+    ip link set veth0 nomaster && echo "release veth0: ok"
+    teamnl team0 ports | sed "s/^ *$i1: /veth1: /" | sort
+    teamnl team0 getoption activeport
+    cat /sys/class/net/veth0/mtu | sed 's/^/veth0 mtu after release: /'
+    ip link del team0 && echo "delete: ok"
+    ip link show veth1 | grep -c master | sed 's/^/veth1 still enslaved: /'
+    # Data path: roundrobin gives the port the team's MAC, so the peer's
+    # replies are for us.
+    ip link add team1 type team
+    teamnl team1 setoption mode roundrobin
+    ip link set veth0 master team1 && echo "enslave veth0 in team1: ok"
+    ip -n peer addr add 192.0.2.2/24 dev veth0p
+    ip addr add 192.0.2.1/24 dev team1
+    ip link set team1 up
+    sleep 1
+    ping -c 3 -i 0.3 -W 2 -q 192.0.2.2 > /dev/null 2>&1 && echo "ping over roundrobin: ok" || echo "ping over roundrobin: failed"
+    [ "$(cat /sys/class/net/veth0/address)" = "$(cat /sys/class/net/team1/address)" ] && echo "port has the team MAC"
+    ip link del team1 && echo "delete team1: ok"
+    # loadbalance: array options, mapping rules, data path (the team takes
+    # the port's MAC, loadbalance leaves port MACs alone).
+    ip link add team2 type team
+    ip link set team2 address "$(cat /sys/class/net/veth0/address)"
+    teamnl team2 setoption mode loadbalance
+    ip link set veth0 master team2 && echo "enslave veth0 in team2: ok"
+    ip link set veth1 master team2 && echo "enslave veth1 in team2: ok"
+    i0=$(cat /sys/class/net/veth0/ifindex)
+    i1=$(cat /sys/class/net/veth1/ifindex)
+    teamnl team2 options | sed "s/(port:veth0)/(port:P0)/; s/(port:veth1)/(port:P1)/" | sort | uniq -c
+    teamnl team2 setoption lb_tx_method bogus 2>&1 | sed 's/^/lb_tx_method bogus: /'
+    teamnl team2 setoption lb_tx_method hash_to_port_mapping && teamnl team2 getoption lb_tx_method
+    teamnl team2 setoption enabled false -p veth1
+    teamnl team2 setoption lb_tx_hash_to_port_mapping "$i1" -a 7 2>&1 | sed 's/^/map to disabled port: /'
+    teamnl team2 setoption lb_tx_hash_to_port_mapping "$i0" -a 7 && echo "map bucket 7: ok"
+    [ "$(teamnl team2 getoption lb_tx_hash_to_port_mapping -a 7)" = "$i0" ] && echo "bucket 7 reads back"
+    teamnl team2 setoption enabled false -p veth0
+    teamnl team2 getoption lb_tx_hash_to_port_mapping -a 7 | sed 's/^/bucket 7 after disabling its port: /'
+    teamnl team2 setoption enabled true -p veth0
+    ip addr add 192.0.2.1/24 dev team2
+    ip link set team2 up
+    sleep 1
+    ping -c 3 -i 0.3 -W 2 -q 192.0.2.2 > /dev/null 2>&1 && echo "ping over loadbalance: ok" || echo "ping over loadbalance: failed"
+    ip link del team2 && echo "delete team2: ok"
+    ip link del veth0
+    ip link del veth1
+    ip netns del peer
+}
+
+mkdir -p /tmp/kmod-run
+insmod "$KMODS/team.ko" && for m in activebackup broadcast loadbalance random roundrobin; do insmod "$KMODS/team_mode_$m.ko"; done
+steps > /tmp/kmod-run/c.out 2>&1
+for m in activebackup broadcast loadbalance random roundrobin; do rmmod "team_mode_$m"; done
+rmmod team
+check "team_rs.ko loads" insmod "$KMODS/team_rs.ko"
+steps > /tmp/kmod-run/rust.out 2>&1
+check "team_rs.ko unloads" rmmod team_rs
+echo "--- team.ko"; cat /tmp/kmod-run/c.out
+echo "--- team_rs.ko"; cat /tmp/kmod-run/rust.out
+echo "--- diff (team.ko vs team_rs.ko)"
+diff /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
+check "same output on both drivers" diff -q /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
+while IFS= read -r line; do
+    check "rust: $line" true
+done < <(grep -E ': ok$|reads back|team MAC' /tmp/kmod-run/rust.out)
+dmesg | grep -iE "BUG|Oops|WARNING|team" | tail -20
+echo "checks passed: $pass failed: $fail"
+[ "$fail" -eq 0 ]
