@@ -97,10 +97,14 @@ impl Rtnl {
         Ok(Self { handle })
     }
 
-    /// A connection that also receives link notifications.
+    /// A connection for requests and, on a socket of its own, link notifications: a
+    /// burst of notifications can overflow a socket's receive buffer, and the kernel
+    /// then drops whatever comes next, a request's reply included (its caller would
+    /// wait for ever).
     pub fn connect_with_events() -> Result<(Self, LinkEvents)> {
         let op = "subscribe to rtnetlink link events";
-        let (mut conn, handle, messages) =
+        let requests = Self::connect()?;
+        let (mut conn, _, messages) =
             rtnetlink::new_connection().map_err(|e| Error::transport(op, e))?;
         conn.socket_mut()
             .socket_mut()
@@ -110,7 +114,7 @@ impl Rtnl {
                 None => Error::transport(op, e),
             })?;
         tokio::spawn(conn);
-        Ok((Self { handle }, LinkEvents { messages }))
+        Ok((requests, LinkEvents { messages }))
     }
 
     async fn get_one(&self, op: &str, req: rtnetlink::LinkGetRequest) -> Result<Option<Link>> {
