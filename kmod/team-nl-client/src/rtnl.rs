@@ -97,14 +97,10 @@ impl Rtnl {
         Ok(Self { handle })
     }
 
-    /// A connection for requests and, on a socket of its own, link notifications: a
-    /// burst of notifications can overflow a socket's receive buffer, and the kernel
-    /// then drops whatever comes next, a request's reply included (its caller would
-    /// wait for ever).
+    /// A connection that also receives link notifications.
     pub fn connect_with_events() -> Result<(Self, LinkEvents)> {
         let op = "subscribe to rtnetlink link events";
-        let requests = Self::connect()?;
-        let (mut conn, _, messages) =
+        let (mut conn, handle, messages) =
             rtnetlink::new_connection().map_err(|e| Error::transport(op, e))?;
         conn.socket_mut()
             .socket_mut()
@@ -114,7 +110,7 @@ impl Rtnl {
                 None => Error::transport(op, e),
             })?;
         tokio::spawn(conn);
-        Ok((requests, LinkEvents { messages }))
+        Ok((Self { handle }, LinkEvents { messages }))
     }
 
     async fn get_one(&self, op: &str, req: rtnetlink::LinkGetRequest) -> Result<Option<Link>> {
