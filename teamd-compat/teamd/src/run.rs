@@ -508,8 +508,12 @@ impl Running {
         }
         // deleted also when taken over (-o), as C teamd does
         let ifindex = self.daemon.ctx.kernel.ifindex;
-        if let Err(e) = self.lookup.0.delete_link(ifindex).await {
-            log::err(&format!("Failed to delete team device: {e}"));
+        // bounded: a reply lost to a notification overrun must not keep the daemon alive
+        match tokio::time::timeout(Duration::from_secs(5), self.lookup.0.delete_link(ifindex)).await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => log::err(&format!("Failed to delete team device: {e}")),
+            Err(_) => log::err("Failed to delete team device: no answer from the kernel."),
         }
     }
 }
