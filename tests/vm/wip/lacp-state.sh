@@ -30,8 +30,10 @@ run() {
     local impl=$1 i
     OUT=/tmp/state.$impl
     : >"$OUT"
+    say "peer teamd"
     peer_teamd '{"device": "team1", "runner": {"name": "lacp", "fast_rate": true, "sys_prio": 100},
         "ports": {"b0": {"lacp_prio": 7}, "b1": {}}}' b0 b1
+    say "start team"
     start_team "$impl" '{"device": "team0", "runner": {"name": "lacp", "fast_rate": true,
         "tx_balancer": {"name": "basic"}, "agg_select_policy": "lacp_prio_stable"},
         "ports": {"p0": {"lacp_prio": 20, "lacp_key": 3}, "p1": {"lacp_key": 3, "prio": -2}}}' p0 p1
@@ -41,12 +43,16 @@ run() {
         echo "== config dump actual"
         "$CTL" team0 config dump actual
     } >>"$OUT"
+    say "snapshot ports down"
     snapshot "ports down"
+    say "bring up"
     bring_up p0 p1 >/dev/null
     wait_enabled p0 true 20
     wait_enabled p1 true 20
+    say "enabled"
     sleep 2.5
     snapshot "aggregated"
+    say "items"
     for i in ports.p0.runner.aggregator.id ports.p1.runner.actor_lacpdu_info.port_priority \
         ports.p0.runner.partner_lacpdu_info.system_priority runner.select_policy \
         runner.sys_prio ports.p1.runner.prio ports.p1.runner.key; do
@@ -59,17 +65,22 @@ run() {
     sleep 0.5
     echo "after set: p1 aggregator selected $(item ports.p1.runner.aggregator.selected)" >>"$OUT"
     # the partner goes away: expired after 3 s, defaulted 3 s later
+    say "stop peer"
     stop_peer_teamd
+    say "peer stopped"
     wait_item ports.p0.runner.state expired 10
     snapshot "partner gone (expired)"
     wait_item ports.p0.runner.state defaulted 10
     wait_item ports.p1.runner.state defaulted 10
     snapshot "partner gone (defaulted)"
     echo "carrier: $(cat /sys/class/net/team0/carrier)" >>"$OUT"
+    say "team down"
     ip link set team0 down
     sleep 0.5
     snapshot "team down"
+    say "stop team"
     stop_team
+    say "stopped"
 }
 
 for impl in C rteam; do
