@@ -568,7 +568,10 @@ fn admin_down_team_tracks_the_partner_silently() {
     assert_eq!(sim.sides[0].sent, sent_before, "nothing sent while down");
     for ifindex in [2, 3] {
         assert_eq!(sim.port_state(0, ifindex), PortState::Current);
-        assert!(sim.sides[0].lacp.port(ifindex).is_some_and(|p| p.selected()));
+        assert!(sim.sides[0]
+            .lacp
+            .port(ifindex)
+            .is_some_and(|p| p.selected()));
         assert!(!sim.enabled(0, ifindex));
         // the partner heard nothing from us
         assert_ne!(sim.port_state(1, ifindex), PortState::Current);

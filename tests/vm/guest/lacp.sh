@@ -41,8 +41,13 @@ peer_teamd() {
     for p in "$@"; do ip -n peer link set "$p" up; done
 }
 
+# peer_silence: the partner stops speaking (SIGSTOP) without its links going down, as a
+# hung partner would; stop_peer_teamd wakes it to end it.
+peer_silence() { kill -STOP "$PEER_PID"; }
+
 stop_peer_teamd() {
     kill "$PEER_PID" 2>/dev/null
+    kill -CONT "$PEER_PID" 2>/dev/null
     wait "$PEER_PID" 2>/dev/null
     wait_for -t 20 sh -c '! ip -n peer link show team1'
     rm -f /var/run/teamd/team1.sock
@@ -142,6 +147,40 @@ wait_enabled() {
     done
 }
 
+# lacp_settled MODE PORTS...: the LACP exchange on PORTS (pI, partner port bI) has nothing
+# left to change. A port without carrier must be "disabled". Otherwise, MODE "up": both ends
+# "current", and each end's partner info is the other end's actor info; MODE "silent" (team0
+# admin-down, so it sends nothing): ours "current" with the partner's actor info, the
+# partner "defaulted".
+lacp_settled() {
+    local mode=$1 ours peer p
+    shift
+    ours=$("$CTL" team0 state dump 2>/dev/null) || return 1
+    peer=$(ip netns exec peer "$CTL" team1 state dump 2>/dev/null) || return 1
+    for p in "$@"; do
+        if [ "$(cat "/sys/class/net/$p/carrier" 2>/dev/null)" != 1 ]; then
+            [ "$(jq -r ".ports.$p.runner.state" <<<"$ours")" = disabled ] || return 1
+            continue
+        fi
+        jq -e --argjson peer "$peer" --arg p "$p" --arg b "b${p#p}" --arg mode "$mode" '
+            .ports[$p].runner as $o | $peer.ports[$b].runner as $q
+            | $o.state == "current" and $o.partner_lacpdu_info == $q.actor_lacpdu_info
+              and if $mode == "up"
+                  then $q.state == "current" and $q.partner_lacpdu_info == $o.actor_lacpdu_info
+                  else $q.state == "defaulted" end' <<<"$ours" >/dev/null || return 1
+    done
+}
+
+# wait_settled MODE SECS PORTS...: lacp_settled within SECS, else the scenario fails.
+wait_settled() {
+    local mode=$1 secs=$2 end=$((SECONDS + $2))
+    shift 2
+    while ! lacp_settled "$mode" "$@"; do
+        [ "$SECONDS" -lt "$end" ] || fail "LACP on $* not settled ($mode) after $secs s"
+        sleep 0.1
+    done
+}
+
 # converged_at T0 PORTS...: seconds from T0 until the last of PORTS was enabled, from the
 # monitor log (the latest "enabled (port:P) true" line per port).
 converged_at() {
@@ -158,9 +197,11 @@ converged_at() {
 # say MSG: MSG with the scenario's elapsed seconds.
 say() { echo "[$SECONDS s] $*"; }
 
-# norm: MACs, ifindexes, pids normalised; timing-dependent LACP bits are not touched here.
+# norm: MACs, ifindexes (team0 is recreated between the runs, so its JSON "ifindex" too),
+# pids normalised; timing-dependent LACP bits are not touched here.
 norm() {
-    normalize | sed -E -e 's/(PID|pid)([": ]+)[0-9]+/\1\2<pid>/g'
+    normalize | sed -E -e 's/(PID|pid)([": ]+)[0-9]+/\1\2<pid>/g' \
+        -e 's/("ifindex": )[0-9]+/\1<ifindex>/g'
 }
 
 # same WHAT FILE_STEM: FILE_STEM.C and FILE_STEM.rteam match after norm.

@@ -24,7 +24,7 @@ peer_ports() {
 
 # run_case NAME IMPL OUR_RUNNER OUR_PORTS PEER_PORTS [PORTS_TO_BRING_UP...]
 run_case() {
-    local name=$1 impl=$2 runner=$3 ports=$4 peer_ports=$5 out=/tmp/$1.$2 p
+    local name=$1 impl=$2 runner=$3 ports=$4 peer_ports=$5 out=/tmp/$1.$2 p t0
     shift 5
     local up=("$@")
     [ ${#up[@]} -gt 0 ] || up=(p0 p1 p2 p3)
@@ -35,15 +35,17 @@ run_case() {
     for p in p0 p1 p2 p3; do
         [[ " ${up[*]} " == *" $p "* ]] || ip -n peer link set "b${p#p}" down
     done
-    bring_up "${up[@]}" >/dev/null
-    # selection settles within a couple of fast periods
-    sleep 4
+    t0=$(bring_up "${up[@]}")
+    # compared once both ends agree on every port (ports without link: disabled)
+    wait_settled up 20 p0 p1 p2 p3
+    say "$name: $impl settled in $(python3 -c "print('%.3f' % ($EPOCHREALTIME - $t0))") s"
     "$NL" team0 options | grep -F ' enabled ' >>"$out"
     echo "carrier: $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
     if [ "$name" = min-ports ]; then
         # the last port comes up: now enough
         ip -n peer link set b3 up
-        sleep 3
+        wait_for -t 10 grep -qx 1 /sys/class/net/p3/carrier
+        wait_settled up 20 p0 p1 p2 p3
         echo "p3 up: enabled $(enabled p3) carrier $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
         "$NL" team0 options | grep -F ' enabled ' >>"$out"
     fi
