@@ -148,35 +148,48 @@ wait_enabled() {
 }
 
 # lacp_settled MODE PORTS...: the LACP exchange on PORTS (pI, partner port bI) has nothing
-# left to change. A port without carrier must be "disabled". Otherwise, MODE "up": both ends
+# left to change. A port without carrier must be "disabled" or "defaulted" (the team coming
+# up expires every port, linked or not; 3 s later it defaults). Otherwise, MODE "up": both ends
 # "current", and each end's partner info is the other end's actor info; MODE "silent" (team0
 # admin-down, so it sends nothing): ours "current" with the partner's actor info, the
 # partner "defaulted".
 lacp_settled() {
-    local mode=$1 ours peer p
+    local mode=$1 ours peer p c down=()
     shift
+    for p in "$@"; do
+        c=0
+        read -r c 2>/dev/null <"/sys/class/net/$p/carrier"
+        [ "$c" = 1 ] || down+=("$p")
+    done
     ours=$("$CTL" team0 state dump 2>/dev/null) || return 1
     peer=$(ip netns exec peer "$CTL" team1 state dump 2>/dev/null) || return 1
-    for p in "$@"; do
-        if [ "$(cat "/sys/class/net/$p/carrier" 2>/dev/null)" != 1 ]; then
-            [ "$(jq -r ".ports.$p.runner.state" <<<"$ours")" = disabled ] || return 1
-            continue
-        fi
-        jq -e --argjson peer "$peer" --arg p "$p" --arg b "b${p#p}" --arg mode "$mode" '
-            .ports[$p].runner as $o | $peer.ports[$b].runner as $q
-            | $o.state == "current" and $o.partner_lacpdu_info == $q.actor_lacpdu_info
-              and if $mode == "up"
-                  then $q.state == "current" and $q.partner_lacpdu_info == $o.actor_lacpdu_info
-                  else $q.state == "defaulted" end' <<<"$ours" >/dev/null || return 1
-    done
+    # one jq for all ports: the guest is slow to start processes
+    jq -e -n --argjson o "$ours" --argjson q "$peer" --arg mode "$mode" \
+        --arg ports "$*" --arg down "${down[*]}" '
+        ($down | split(" ")) as $d
+        | all($ports | split(" ")[]; . as $p
+            | $o.ports[$p].runner as $a | $q.ports["b" + $p[1:]].runner as $b
+            | if any($d[]; . == $p) then $a.state == "disabled" or $a.state == "defaulted"
+              else $a.state == "current" and $a.partner_lacpdu_info == $b.actor_lacpdu_info
+                  and if $mode == "up"
+                      then $b.state == "current" and $b.partner_lacpdu_info == $a.actor_lacpdu_info
+                      else $b.state == "defaulted" end
+              end)' >/dev/null
 }
 
 # wait_settled MODE SECS PORTS...: lacp_settled within SECS, else the scenario fails.
 wait_settled() {
-    local mode=$1 secs=$2 end=$((SECONDS + $2))
+    local mode=$1 secs=$2 end=$((SECONDS + $2)) p
     shift 2
     while ! lacp_settled "$mode" "$@"; do
-        [ "$SECONDS" -lt "$end" ] || fail "LACP on $* not settled ($mode) after $secs s"
+        if [ "$SECONDS" -ge "$end" ]; then
+            for p in "$@"; do
+                echo "$p: carrier $(cat "/sys/class/net/$p/carrier" 2>&1)" >&2
+                "$CTL" team0 state dump | jq -c ".ports.$p.runner" >&2
+                ip netns exec peer "$CTL" team1 state dump | jq -c ".ports.b${p#p}.runner" >&2
+            done
+            fail "LACP on $* not settled ($mode) after $secs s"
+        fi
         sleep 0.1
     done
 }

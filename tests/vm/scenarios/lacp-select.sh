@@ -30,13 +30,14 @@ run_case() {
     [ ${#up[@]} -gt 0 ] || up=(p0 p1 p2 p3)
     : >"$out"
     peer_teamd "{\"device\": \"team1\", \"runner\": {\"name\": \"lacp\", \"fast_rate\": true}, \"ports\": $peer_ports}" b0 b1 b2 b3
-    start_team "$impl" "{\"device\": \"team0\", \"runner\": $runner, \"ports\": $ports}" p0 p1 p2 p3
-    # enslaving opens every port, so a port "stays down" by its far end going down
+    # enslaving opens every port, so a port "stays down" by its far end being down (from
+    # before it is enslaved: it never has a link)
     for p in p0 p1 p2 p3; do
         [[ " ${up[*]} " == *" $p "* ]] || ip -n peer link set "b${p#p}" down
     done
+    start_team "$impl" "{\"device\": \"team0\", \"runner\": $runner, \"ports\": $ports}" p0 p1 p2 p3
     t0=$(bring_up "${up[@]}")
-    # compared once both ends agree on every port (ports without link: disabled)
+    # compared once both ends agree on every port (ports without link: defaulted)
     wait_settled up 20 p0 p1 p2 p3
     say "$name: $impl settled in $(python3 -c "print('%.3f' % ($EPOCHREALTIME - $t0))") s"
     "$NL" team0 options | grep -F ' enabled ' >>"$out"

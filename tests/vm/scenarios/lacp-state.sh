@@ -34,7 +34,7 @@ logged_in_order() {
 }
 
 run() {
-    local impl=$1 i t0 p
+    local impl=$1 i t0 t1 p
     OUT=/tmp/state.$impl
     : >"$OUT"
     peer_teamd '{"device": "team1", "runner": {"name": "lacp", "fast_rate": true, "sys_prio": 100},
@@ -54,9 +54,12 @@ run() {
     CHECKS=$((CHECKS + 1))
     snapshot "team down, partner heard"
     t0=$(bring_up p0 p1)
+    check "$impl: p0 enabled" wait_enabled p0 true 20
+    check "$impl: p1 enabled" wait_enabled p1 true 20
+    t1=$EPOCHREALTIME
     wait_settled up 20 p0 p1
     CHECKS=$((CHECKS + 1))
-    say "$impl: aggregated in $(python3 -c "print('%.3f' % ($EPOCHREALTIME - $t0))") s"
+    say "$impl: both ports enabled $(python3 -c "print('%.3f' % ($t1 - $t0))") s after bring-up, settled after $(python3 -c "print('%.3f' % ($EPOCHREALTIME - $t0))") s"
     snapshot "aggregated"
     for i in ports.p0.runner.aggregator.id ports.p1.runner.actor_lacpdu_info.port_priority \
         ports.p0.runner.partner_lacpdu_info.system_priority runner.select_policy \
