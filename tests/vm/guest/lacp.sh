@@ -194,6 +194,18 @@ wait_settled() {
     done
 }
 
+# agg_names: a sed -E script naming each of team0's aggregator ids after its first port
+# ("<p0>") in teamdctl's text, JSON and item output. The id is the lead port's ifindex, and
+# which port leads depends on which LACPDU came first (in C too).
+agg_names() {
+    "$CTL" team0 state dump | jq -r '
+        [.ports | to_entries[] | {id: .value.runner.aggregator.id, p: .key}]
+        | group_by(.id)[] | select(.[0].id != 0) | .[0].id as $i | (map(.p) | min) as $n
+        | "s/aggregator ID: \($i)\\b/aggregator ID: <\($n)>/g",
+          "s/\"id\": \($i),/\"id\": \"<\($n)>\",/g",
+          "s/(aggregator\\.id: )\($i) /\\1<\($n)> /g"'
+}
+
 # converged_at T0 PORTS...: seconds from T0 until the last of PORTS was enabled, from the
 # monitor log (the latest "enabled (port:P) true" line per port).
 converged_at() {

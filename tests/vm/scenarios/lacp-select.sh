@@ -50,7 +50,7 @@ run_case() {
         echo "p3 up: enabled $(enabled p3) carrier $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
         "$NL" team0 options | grep -F ' enabled ' >>"$out"
     fi
-    "$CTL" team0 state >>"$out"
+    "$CTL" team0 state | sed -E -f <(agg_names) >>"$out"
     stop_team
     stop_peer_teamd
 }

@@ -24,7 +24,7 @@ snapshot() {
         "$CTL" -v team0 state
         echo "== $1: state dump"
         "$CTL" team0 state dump
-    } >>"$OUT"
+    } | sed -E -f <(agg_names) >>"$OUT"
 }
 
 # logged_in_order LOG N A B: after line N of LOG, a line containing A, later one containing B.
@@ -64,7 +64,7 @@ run() {
     for i in ports.p0.runner.aggregator.id ports.p1.runner.actor_lacpdu_info.port_priority \
         ports.p0.runner.partner_lacpdu_info.system_priority runner.select_policy \
         runner.sys_prio ports.p1.runner.prio ports.p1.runner.key; do
-        echo "get $i: $(item "$i"; echo " rc=$?")" >>"$OUT"
+        echo "get $i: $(item "$i"; echo " rc=$?")" | sed -E -f <(agg_names) >>"$OUT"
     done
     for v in false true TRUE maybe; do
         echo "set aggregator.selected $v: $("$CTL" team0 state item set ports.p1.runner.aggregator.selected "$v" 2>&1; echo " rc=$?")" >>"$OUT"
