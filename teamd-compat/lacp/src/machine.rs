@@ -2,12 +2,15 @@
 //! takes what happened (port added/removed, link change, LACPDU received,
 //! timer fired, team admin state or MAC changed) and returns the [`Action`]s
 //! to apply, in order. Decisions follow C teamd's `teamd_runner_lacp.c`
-//! (spec §8.4), with two additions:
+//! (spec §8.4) as released in libteam 1.31, with three additions:
 //!
 //! * a LACPDU goes out at once whenever a port's actor state byte changes
 //!   (C sends on the port's own state changes only; a port whose Sync or
 //!   Collecting/Distributing bits changed because *another* port moved would
 //!   wait for its next periodic LACPDU, up to 30 s at the slow rate);
+//! * when the team device comes admin up, every port that is not disabled
+//!   sends a LACPDU at once (C waits for the next periodic shot if the port
+//!   was already `expired`);
 //! * `fallback` (config `runner.fallback`): while no LACPDU was ever received
 //!   on any port, one port with link (by the policy's order, see
 //!   [`Ports::fallback_port`]) is kept enabled so that the host stays
@@ -183,7 +186,8 @@ impl Lacp {
         self.take()
     }
 
-    /// The team device went admin up (all ports `expired`) or down (`disabled`).
+    /// The team device went admin up (all ports `expired`) or down
+    /// (`disabled`; a LACPDU or link event may move them on again, silently).
     pub fn admin_state_changed(&mut self, up: bool) -> Vec<Action> {
         self.admin_up = up;
         let target = if up {
@@ -193,7 +197,14 @@ impl Lacp {
         };
         let ifindexes: Vec<u32> = self.ports.list.iter().map(|p| p.ifindex).collect();
         for i in ifindexes {
+            let unchanged = self.ports.get(i).is_some_and(|p| p.state == target);
             self.set_state(i, target);
+            // Beyond C: a port already expired while the team was down (its
+            // LACPDUs withheld) speaks at once rather than at its next
+            // periodic shot.
+            if up && unchanged {
+                self.send(i);
+            }
         }
         self.refresh_actors();
         self.take()
@@ -328,7 +339,11 @@ impl Lacp {
             return;
         };
         let old = p.state;
-        if new == old || (!self.admin_up && new != PortState::Disabled) {
+        // No admin-state gate here: the libteam 1.31 teamd we interoperate
+        // with (Debian 12) moves ports to expired/current while the team is
+        // down and only withholds the LACPDUs (`send`); the gate came later
+        // (libteam 1.32) and would make our state dumps disagree with it.
+        if new == old {
             return;
         }
         self.set_periodic_on(ifindex, new != PortState::Disabled);

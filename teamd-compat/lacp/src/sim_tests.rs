@@ -536,7 +536,7 @@ fn without_fallback_no_partner_means_no_port() {
 #[test]
 fn admin_down_team_sends_nothing_and_admin_up_expires_ports() {
     let (mut lacp, _) = Lacp::new(fast(), MAC_A, false);
-    let acts = lacp.port_added(2, "eth2", Some(MAC_A), PortConfig::default(), UP);
+    let acts = lacp.port_added(2, "eth2", Some(MAC_A), PortConfig::default(), DOWN);
     assert!(!acts.iter().any(|a| matches!(a, Action::Send { .. })));
     assert_eq!(lacp.port(2).map(|p| p.state), Some(PortState::Disabled));
     let acts = lacp.admin_state_changed(true);
@@ -548,6 +548,53 @@ fn admin_down_team_sends_nothing_and_admin_up_expires_ports() {
         a,
         Action::Log { msg, .. } if msg == "eth2: Changed port state: \"disabled\" -> \"expired\""
     )));
+}
+
+/// As libteam 1.31 (Debian 12's teamd): an admin-down team still runs the
+/// port states (link up → expired, LACPDU → current and selected, timeouts);
+/// it only keeps its LACPDUs to itself, so the partner never syncs and no
+/// port is enabled.
+#[test]
+fn admin_down_team_tracks_the_partner_silently() {
+    let mut sim = Sim::new(fast(), fast());
+    let (lacp, _) = Lacp::new(fast(), MAC_A, false);
+    sim.sides[0].lacp = lacp;
+    sim.add_pair(2, key(0), key(0));
+    sim.add_pair(3, key(0), key(0));
+    // link up at add: expired at once, whatever the admin state
+    assert_eq!(sim.port_state(0, 2), PortState::Expired);
+    let sent_before = sim.sides[0].sent;
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.sides[0].sent, sent_before, "nothing sent while down");
+    for ifindex in [2, 3] {
+        assert_eq!(sim.port_state(0, ifindex), PortState::Current);
+        assert!(sim.sides[0]
+            .lacp
+            .port(ifindex)
+            .is_some_and(|p| p.selected()));
+        assert!(!sim.enabled(0, ifindex));
+        // the partner heard nothing from us
+        assert_ne!(sim.port_state(1, ifindex), PortState::Current);
+    }
+    assert!(!sim.sides[0].carrier);
+
+    // admin down again: disabled, partner forgotten
+    let acts = sim.sides[0].lacp.admin_state_changed(false);
+    sim.apply(0, acts);
+    assert_eq!(sim.port_state(0, 2), PortState::Disabled);
+    // the team comes up: expired, LACPDUs out, aggregated within a round trip
+    let acts = sim.sides[0].lacp.admin_state_changed(true);
+    assert!(acts
+        .iter()
+        .any(|a| matches!(a, Action::Send { ifindex: 2, .. })));
+    sim.apply(0, acts);
+    sim.run_for(Duration::from_secs(2));
+    for ifindex in [2, 3] {
+        assert_eq!(sim.port_state(0, ifindex), PortState::Current);
+        assert!(sim.enabled(0, ifindex));
+        assert!(sim.enabled(1, ifindex));
+    }
+    assert!(sim.sides[0].carrier);
 }
 
 #[test]

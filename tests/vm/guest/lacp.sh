@@ -41,8 +41,13 @@ peer_teamd() {
     for p in "$@"; do ip -n peer link set "$p" up; done
 }
 
+# peer_silence: the partner stops speaking (SIGSTOP) without its links going down, as a
+# hung partner would; stop_peer_teamd wakes it to end it.
+peer_silence() { kill -STOP "$PEER_PID"; }
+
 stop_peer_teamd() {
     kill "$PEER_PID" 2>/dev/null
+    kill -CONT "$PEER_PID" 2>/dev/null
     wait "$PEER_PID" 2>/dev/null
     wait_for -t 20 sh -c '! ip -n peer link show team1'
     rm -f /var/run/teamd/team1.sock
@@ -142,6 +147,65 @@ wait_enabled() {
     done
 }
 
+# lacp_settled MODE PORTS...: the LACP exchange on PORTS (pI, partner port bI) has nothing
+# left to change. A port without carrier must be "disabled" or "defaulted" (the team coming
+# up expires every port, linked or not; 3 s later it defaults). Otherwise, MODE "up": both ends
+# "current", and each end's partner info is the other end's actor info; MODE "silent" (team0
+# admin-down, so it sends nothing): ours "current" with the partner's actor info, the
+# partner "defaulted".
+lacp_settled() {
+    local mode=$1 ours peer p c down=()
+    shift
+    for p in "$@"; do
+        c=0
+        read -r c 2>/dev/null <"/sys/class/net/$p/carrier"
+        [ "$c" = 1 ] || down+=("$p")
+    done
+    ours=$("$CTL" team0 state dump 2>/dev/null) || return 1
+    peer=$(ip netns exec peer "$CTL" team1 state dump 2>/dev/null) || return 1
+    # one jq for all ports: the guest is slow to start processes
+    jq -e -n --argjson o "$ours" --argjson q "$peer" --arg mode "$mode" \
+        --arg ports "$*" --arg down "${down[*]}" '
+        ($down | split(" ")) as $d
+        | all($ports | split(" ")[]; . as $p
+            | $o.ports[$p].runner as $a | $q.ports["b" + $p[1:]].runner as $b
+            | if any($d[]; . == $p) then $a.state == "disabled" or $a.state == "defaulted"
+              else $a.state == "current" and $a.partner_lacpdu_info == $b.actor_lacpdu_info
+                  and if $mode == "up"
+                      then $b.state == "current" and $b.partner_lacpdu_info == $a.actor_lacpdu_info
+                      else $b.state == "defaulted" end
+              end)' >/dev/null
+}
+
+# wait_settled MODE SECS PORTS...: lacp_settled within SECS, else the scenario fails.
+wait_settled() {
+    local mode=$1 secs=$2 end=$((SECONDS + $2)) p
+    shift 2
+    while ! lacp_settled "$mode" "$@"; do
+        if [ "$SECONDS" -ge "$end" ]; then
+            for p in "$@"; do
+                echo "$p: carrier $(cat "/sys/class/net/$p/carrier" 2>&1)" >&2
+                "$CTL" team0 state dump | jq -c ".ports.$p.runner" >&2
+                ip netns exec peer "$CTL" team1 state dump | jq -c ".ports.b${p#p}.runner" >&2
+            done
+            fail "LACP on $* not settled ($mode) after $secs s"
+        fi
+        sleep 0.1
+    done
+}
+
+# agg_names: a sed -E script naming each of team0's aggregator ids after its first port
+# ("<p0>") in teamdctl's text, JSON and item output. The id is the lead port's ifindex, and
+# which port leads depends on which LACPDU came first (in C too).
+agg_names() {
+    "$CTL" team0 state dump | jq -r '
+        [.ports | to_entries[] | {id: .value.runner.aggregator.id, p: .key}]
+        | group_by(.id)[] | select(.[0].id != 0) | .[0].id as $i | (map(.p) | min) as $n
+        | "s/aggregator ID: \($i)\\b/aggregator ID: <\($n)>/g",
+          "s/\"id\": \($i),/\"id\": \"<\($n)>\",/g",
+          "s/(aggregator\\.id: )\($i) /\\1<\($n)> /g"'
+}
+
 # converged_at T0 PORTS...: seconds from T0 until the last of PORTS was enabled, from the
 # monitor log (the latest "enabled (port:P) true" line per port).
 converged_at() {
@@ -158,9 +222,11 @@ converged_at() {
 # say MSG: MSG with the scenario's elapsed seconds.
 say() { echo "[$SECONDS s] $*"; }
 
-# norm: MACs, ifindexes, pids normalised; timing-dependent LACP bits are not touched here.
+# norm: MACs, ifindexes (team0 is recreated between the runs, so its JSON "ifindex" too),
+# pids normalised; timing-dependent LACP bits are not touched here.
 norm() {
-    normalize | sed -E -e 's/(PID|pid)([": ]+)[0-9]+/\1\2<pid>/g'
+    normalize | sed -E -e 's/(PID|pid)([": ]+)[0-9]+/\1\2<pid>/g' \
+        -e 's/("ifindex": )[0-9]+/\1<ifindex>/g'
 }
 
 # same WHAT FILE_STEM: FILE_STEM.C and FILE_STEM.rteam match after norm.

@@ -599,6 +599,73 @@ mod tests {
         assert_eq!(c.kernel.calls.last(), Some(&Call::Carrier(false)));
     }
 
+    /// As C teamd 1.31: with the team device down the ports still follow
+    /// their link and the partner (expired, then current and selected), but
+    /// nothing is sent and nothing enabled until the team comes up.
+    #[tokio::test]
+    async fn admin_down_team_follows_the_partner_without_speaking() {
+        let mut cfg = Config::new(json!({"runner": {"name": "lacp", "fast_rate": true},
+            "ports": {"eth0": {}, "eth1": {}}}))
+        .unwrap();
+        let mut l = Lacp::from_config(&mut cfg).unwrap();
+        let mut c = ctx(cfg.doc().clone());
+        l.init(&mut c).await.unwrap();
+        add_port(&mut c, &mut l, 2, "eth0").await;
+        add_port(&mut c, &mut l, 3, "eth1").await;
+        assert_eq!(l.port_state(2).unwrap()["state"], "expired");
+        assert_eq!(l.port_state(3).unwrap()["state"], "expired");
+        assert!(c
+            .timers
+            .is_armed(TimerKey::RunnerPort { ifindex: 2, id: 1 }));
+
+        // a partner that never heard us is not in sync
+        l.packet(&mut c, 2, &partner_pdu(12, false)).await.unwrap();
+        let st = l.port_state(2).unwrap();
+        assert_eq!(st["state"], "current");
+        assert_eq!(st["selected"], true);
+        assert_eq!(st["aggregator"]["selected"], true);
+        assert_eq!(st["partner_lacpdu_info"]["port"], 12);
+        // so nothing is enabled; and nothing sent
+        assert!(c.kernel.sent.is_empty());
+        assert_eq!(c.kernel.port_enabled(2), Some(false));
+        // the periodic timer runs on, still silent
+        l.port_timer(&mut c, 2, 0).await.unwrap();
+        assert!(c.kernel.sent.is_empty());
+        // eth1's partner stays silent: expired -> defaulted after 3 s
+        l.port_timer(&mut c, 3, 1).await.unwrap();
+        assert_eq!(l.port_state(3).unwrap()["state"], "defaulted");
+
+        // team up: every port expired, and each speaks at once
+        c.kernel
+            .ifinfos
+            .on_newlink(&nl_link(1, "team0", TEAM_MAC, true));
+        l.team_admin_changed(&mut c).await.unwrap();
+        c.kernel.ifinfos.end_batch();
+        assert_eq!(l.port_state(2).unwrap()["state"], "expired");
+        assert_eq!(l.port_state(3).unwrap()["state"], "expired");
+        for ifindex in [2, 3] {
+            let pdu = c
+                .kernel
+                .sent
+                .iter()
+                .find(|(k, _)| *k == SockKey::Runner { ifindex })
+                .map(|(_, f)| Lacpdu::parse(f).unwrap());
+            assert!(
+                pdu.is_some_and(|p| p.actor.state & bits::EXPIRED != 0),
+                "an expired LACPDU on {ifindex}"
+            );
+        }
+        // team down again: disabled, partner forgotten
+        c.kernel
+            .ifinfos
+            .on_newlink(&nl_link(1, "team0", TEAM_MAC, false));
+        l.team_admin_changed(&mut c).await.unwrap();
+        c.kernel.ifinfos.end_batch();
+        let st = l.port_state(2).unwrap();
+        assert_eq!(st["state"], "disabled");
+        assert_eq!(st["partner_lacpdu_info"]["port"], 0);
+    }
+
     #[tokio::test]
     async fn port_config_limits_refuse_the_port() {
         let mut cfg = Config::new(json!({"runner": {"name": "lacp"},

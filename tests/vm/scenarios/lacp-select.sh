@@ -24,30 +24,33 @@ peer_ports() {
 
 # run_case NAME IMPL OUR_RUNNER OUR_PORTS PEER_PORTS [PORTS_TO_BRING_UP...]
 run_case() {
-    local name=$1 impl=$2 runner=$3 ports=$4 peer_ports=$5 out=/tmp/$1.$2 p
+    local name=$1 impl=$2 runner=$3 ports=$4 peer_ports=$5 out=/tmp/$1.$2 p t0
     shift 5
     local up=("$@")
     [ ${#up[@]} -gt 0 ] || up=(p0 p1 p2 p3)
     : >"$out"
     peer_teamd "{\"device\": \"team1\", \"runner\": {\"name\": \"lacp\", \"fast_rate\": true}, \"ports\": $peer_ports}" b0 b1 b2 b3
-    start_team "$impl" "{\"device\": \"team0\", \"runner\": $runner, \"ports\": $ports}" p0 p1 p2 p3
-    # enslaving opens every port, so a port "stays down" by its far end going down
+    # enslaving opens every port, so a port "stays down" by its far end being down (from
+    # before it is enslaved: it never has a link)
     for p in p0 p1 p2 p3; do
         [[ " ${up[*]} " == *" $p "* ]] || ip -n peer link set "b${p#p}" down
     done
-    bring_up "${up[@]}" >/dev/null
-    # selection settles within a couple of fast periods
-    sleep 4
+    start_team "$impl" "{\"device\": \"team0\", \"runner\": $runner, \"ports\": $ports}" p0 p1 p2 p3
+    t0=$(bring_up "${up[@]}")
+    # compared once both ends agree on every port (ports without link: defaulted)
+    wait_settled up 20 p0 p1 p2 p3
+    say "$name: $impl settled in $(python3 -c "print('%.3f' % ($EPOCHREALTIME - $t0))") s"
     "$NL" team0 options | grep -F ' enabled ' >>"$out"
     echo "carrier: $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
     if [ "$name" = min-ports ]; then
         # the last port comes up: now enough
         ip -n peer link set b3 up
-        sleep 3
+        wait_for -t 10 grep -qx 1 /sys/class/net/p3/carrier
+        wait_settled up 20 p0 p1 p2 p3
         echo "p3 up: enabled $(enabled p3) carrier $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
         "$NL" team0 options | grep -F ' enabled ' >>"$out"
     fi
-    "$CTL" team0 state >>"$out"
+    "$CTL" team0 state | sed -E -f <(agg_names) >>"$out"
     stop_team
     stop_peer_teamd
 }
