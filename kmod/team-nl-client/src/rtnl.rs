@@ -266,31 +266,17 @@ impl LinkEvents {
     pub async fn next(&mut self) -> Option<LinkEvent> {
         loop {
             let (msg, _) = self.messages.next().await?;
-            if let Some(ev) = link_event(msg) {
-                return Some(ev);
+            if let NetlinkPayload::InnerMessage(inner) = msg.payload {
+                match inner {
+                    RouteNetlinkMessage::NewLink(l) => {
+                        return Some(LinkEvent::Changed(Link::from_message(&l)))
+                    }
+                    RouteNetlinkMessage::DelLink(l) => {
+                        return Some(LinkEvent::Removed(Link::from_message(&l)))
+                    }
+                    _ => {}
+                }
             }
         }
-    }
-
-    /// The next link event if one is already queued; never waits.
-    pub fn try_next(&mut self) -> Option<LinkEvent> {
-        while let Ok((msg, _)) = self.messages.try_recv() {
-            if let Some(ev) = link_event(msg) {
-                return Some(ev);
-            }
-        }
-        None
-    }
-}
-
-fn link_event(msg: NetlinkMessage<RouteNetlinkMessage>) -> Option<LinkEvent> {
-    match msg.payload {
-        NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
-            Some(LinkEvent::Changed(Link::from_message(&l)))
-        }
-        NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
-            Some(LinkEvent::Removed(Link::from_message(&l)))
-        }
-        _ => None,
     }
 }

@@ -219,7 +219,6 @@ impl<K: Kernel> Daemon<K> {
 
     /// A link notification, already re-read from the kernel (`now`: None when
     /// the link is gone).
-    /// Handles one link event; `now` is the link as re-read after it (`None`: gone).
     pub async fn on_link_event(&mut self, ev: LinkEvent, now: Option<Link>) {
         let ifindex = match &ev {
             LinkEvent::Changed(l) | LinkEvent::Removed(l) => l.ifindex,
@@ -360,65 +359,5 @@ impl<K: Kernel> Daemon<K> {
                 log::err(&format!("{ifname}: Failed to remove port."));
             }
         })
-    }
-}
-
-/// Keeps, of the link events queued together, the last one of each link, in the
-/// order of those last events. Each event is handled against the link as re-read
-/// from the kernel, so the earlier events of a link queued behind it add nothing but
-/// round trips; dropping them keeps a burst of flaps from piling up in memory.
-pub fn coalesce_link_events(events: Vec<LinkEvent>) -> Vec<LinkEvent> {
-    let ifindex = |ev: &LinkEvent| match ev {
-        LinkEvent::Changed(l) | LinkEvent::Removed(l) => l.ifindex,
-    };
-    let mut out: Vec<LinkEvent> = Vec::with_capacity(events.len());
-    for ev in events {
-        let i = ifindex(&ev);
-        out.retain(|kept| ifindex(kept) != i);
-        out.push(ev);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn link(ifindex: u32, admin_up: bool) -> Link {
-        Link {
-            ifindex,
-            name: format!("p{ifindex}"),
-            mac: vec![2, 0, 0, 0, 0, ifindex as u8],
-            master: Some(1),
-            admin_up,
-            carrier: admin_up,
-            mtu: 1500,
-            kind: Some("veth".into()),
-        }
-    }
-
-    #[test]
-    fn coalescing_keeps_the_last_event_of_each_link_in_order() {
-        use LinkEvent::{Changed, Removed};
-        let events = vec![
-            Changed(link(2, false)),
-            Changed(link(3, false)),
-            Changed(link(2, true)),
-            Removed(link(4, false)),
-            Changed(link(3, true)),
-        ];
-        let got = coalesce_link_events(events);
-        assert_eq!(
-            got,
-            vec![
-                Changed(link(2, true)),
-                Removed(link(4, false)),
-                Changed(link(3, true))
-            ]
-        );
-        // a removal after a change wins, and a lone event passes through
-        let got = coalesce_link_events(vec![Changed(link(5, true)), Removed(link(5, false))]);
-        assert_eq!(got, vec![Removed(link(5, false))]);
-        assert_eq!(coalesce_link_events(vec![]), vec![]);
     }
 }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::Args;
 use crate::config::{self, Config, ConfigError, LinkWatchPolicy, TeamSettings};
-use crate::core::{self, Daemon};
+use crate::core::Daemon;
 use crate::ctl::{self, Lookup};
 use crate::dbus::DbusService;
 use crate::kernel::{Kernel, RealKernel, ENODEV};
@@ -422,13 +422,8 @@ impl Running {
                 },
                 ev = self.link_events.next() => match ev {
                     Some(ev) => {
-                        // with whatever else is already queued (a burst of flaps)
-                        let mut queued = vec![ev];
-                        queued.extend(std::iter::from_fn(|| self.link_events.try_next()));
-                        busy_since_trim += queued.len();
-                        for ev in core::coalesce_link_events(queued) {
-                            self.on_link_event(ev).await;
-                        }
+                        busy_since_trim += 1;
+                        self.on_link_event(ev).await;
                     }
                     None => {
                         log::err("Link event connection closed.");
