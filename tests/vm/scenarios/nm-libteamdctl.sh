@@ -44,7 +44,9 @@ cat >/tmp/team0.conf <<'CONF'
 {"device": "team0", "runner": {"name": "activebackup"},
  "ports": {"p0": {"prio": 5}, "p1": {"sticky": true}}}
 CONF
-# a fresh C teamd for each library: the commands change its state
+# a fresh C teamd for each library: the commands change its state. Link watch down counts
+# are not compared: whether a freshly enslaved port's watch sees a transient up is a race
+# inside C teamd (CI saw 1 with one library and 0 with the other), not the library's doing.
 start_teamd() {
     ip link set p0 down; ip link set p1 down; ip link set p2 down
     teamd -d -D -f /tmp/team0.conf || fail "C teamd did not start"
@@ -68,6 +70,7 @@ ctl() {
     err=$(cat /tmp/ctl.err)
     printf '$ teamdctl %s\nrc=%s\n%s\n--stderr\n%s\n' "$*" "$rc" "$out" "$err" \
         | sed -E -e 's/("?(pid|PID)"?[": ]+)[0-9]+/\1<pid>/g' -e 's/("ifindex": )[0-9]+/\1<ifindex>/g' \
+            -e 's/("down_count": |down count: )[0-9]+/\1<n>/' \
         | normalize
 }
 
