@@ -18,6 +18,8 @@ const ENODEV: i32 = 19;
 const EOPNOTSUPP: i32 = 95;
 /// RTNLGRP_LINK: link add/change/delete notifications.
 const RTNLGRP_LINK: u32 = 1;
+/// Receive buffer of the link event socket.
+const EVENT_RCVBUF: usize = 1 << 20;
 
 /// What the daemon and tools need to know of a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,25 @@ pub enum LinkEvent {
     Changed(Link),
     /// Link gone (RTM_DELLINK).
     Removed(Link),
+    /// Events were lost: the socket's receive buffer overran (ENOBUFS). Whoever tracks
+    /// links must re-read them.
+    Overrun,
+}
+
+impl Link {
+    /// A link known only by its index (a removal whose message is not at hand).
+    pub fn with_ifindex(ifindex: u32) -> Self {
+        Link {
+            ifindex,
+            name: String::new(),
+            mac: Vec::new(),
+            master: None,
+            admin_up: false,
+            carrier: false,
+            mtu: 0,
+            kind: None,
+        }
+    }
 }
 
 fn rt_error(op: &str, e: rtnetlink::Error) -> Error {
@@ -97,20 +118,30 @@ impl Rtnl {
         Ok(Self { handle })
     }
 
-    /// A connection that also receives link notifications.
+    /// A connection for requests plus link notifications on a socket of their own, as
+    /// libteam has it: a burst of notifications can then never crowd out (and make the
+    /// kernel drop) the reply to a request, and an overrun is seen as such.
     pub fn connect_with_events() -> Result<(Self, LinkEvents)> {
+        let rtnl = Self::connect()?;
         let op = "subscribe to rtnetlink link events";
         let (mut conn, handle, messages) =
             rtnetlink::new_connection().map_err(|e| Error::transport(op, e))?;
-        conn.socket_mut()
-            .socket_mut()
-            .add_membership(RTNLGRP_LINK)
-            .map_err(|e| match e.raw_os_error() {
-                Some(errno) => Error::kernel(op, errno),
-                None => Error::transport(op, e),
-            })?;
+        let socket = conn.socket_mut().socket_mut();
+        let os_error = |e: std::io::Error| match e.raw_os_error() {
+            Some(errno) => Error::kernel(op, errno),
+            None => Error::transport(op, e),
+        };
+        socket.add_membership(RTNLGRP_LINK).map_err(os_error)?;
+        // room for a burst (the kernel may cap it at net.core.rmem_max)
+        socket.set_rx_buf_sz(EVENT_RCVBUF).map_err(os_error)?;
         tokio::spawn(conn);
-        Ok((Self { handle }, LinkEvents { messages }))
+        Ok((
+            rtnl,
+            LinkEvents {
+                messages,
+                _open: handle,
+            },
+        ))
     }
 
     async fn get_one(&self, op: &str, req: rtnetlink::LinkGetRequest) -> Result<Option<Link>> {
@@ -259,6 +290,8 @@ pub struct LinkEvents {
         NetlinkMessage<RouteNetlinkMessage>,
         rtnetlink::sys::SocketAddr,
     )>,
+    /// The connection's task ends when its last handle goes: this one keeps it running.
+    _open: Handle,
 }
 
 impl LinkEvents {
@@ -266,16 +299,16 @@ impl LinkEvents {
     pub async fn next(&mut self) -> Option<LinkEvent> {
         loop {
             let (msg, _) = self.messages.next().await?;
-            if let NetlinkPayload::InnerMessage(inner) = msg.payload {
-                match inner {
-                    RouteNetlinkMessage::NewLink(l) => {
-                        return Some(LinkEvent::Changed(Link::from_message(&l)))
-                    }
-                    RouteNetlinkMessage::DelLink(l) => {
-                        return Some(LinkEvent::Removed(Link::from_message(&l)))
-                    }
-                    _ => {}
+            match msg.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
+                    return Some(LinkEvent::Changed(Link::from_message(&l)))
                 }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
+                    return Some(LinkEvent::Removed(Link::from_message(&l)))
+                }
+                // netlink-proto reports a receive error of ENOBUFS this way
+                NetlinkPayload::Overrun(_) => return Some(LinkEvent::Overrun),
+                _ => {}
             }
         }
     }

@@ -217,15 +217,16 @@ impl<K: Kernel> Daemon<K> {
         }
     }
 
-    /// A link notification, already re-read from the kernel (`now`: None when
-    /// the link is gone).
+    /// A link notification, with the link as it stands now (None when it is gone).
     pub async fn on_link_event(&mut self, ev: LinkEvent, now: Option<Link>) {
         let ifindex = match &ev {
             LinkEvent::Changed(l) | LinkEvent::Removed(l) => l.ifindex,
+            LinkEvent::Overrun => return,
         };
         let changed = match (&ev, &now) {
             (LinkEvent::Changed(_), Some(link)) => self.ctx.kernel.ifinfos_mut().on_newlink(link),
             (LinkEvent::Changed(_), None) => false,
+            (LinkEvent::Overrun, _) => false,
             (LinkEvent::Removed(_), now) => self
                 .ctx
                 .kernel

@@ -472,11 +472,58 @@ impl Running {
     }
 
     async fn on_link_event(&mut self, ev: LinkEvent) {
-        let ifindex = match &ev {
-            LinkEvent::Changed(l) | LinkEvent::Removed(l) => l.ifindex,
+        let now = match &ev {
+            // Events of links that are neither the team nor its ports (every link of the
+            // host notifies every listener: hundreds when many teams start together) are
+            // taken as they come; ours are re-read from the kernel, as libteam does.
+            LinkEvent::Changed(link) if !self.concerns_us(link) => Some(link.clone()),
+            LinkEvent::Changed(l) | LinkEvent::Removed(l) => {
+                self.lookup.0.link_by_index(l.ifindex).await.ok().flatten()
+            }
+            LinkEvent::Overrun => {
+                self.resync_links().await;
+                return;
+            }
         };
-        let now = self.lookup.0.link_by_index(ifindex).await.ok().flatten();
         self.daemon.on_link_event(ev, now).await;
+    }
+
+    fn concerns_us(&self, link: &Link) -> bool {
+        let team = self.daemon.ctx.kernel.team_ifindex();
+        link.ifindex == team
+            || link.master == Some(team)
+            || self.daemon.ctx.port(link.ifindex).is_some()
+    }
+
+    /// Link events were lost (the event socket's buffer overran): every link is re-read
+    /// and applied as if notified, links that went away as removed.
+    async fn resync_links(&mut self) {
+        log::warn("Link events were lost (socket buffer overrun); re-reading all links.");
+        let links = match self.lookup.0.links().await {
+            Ok(links) => links,
+            Err(e) => {
+                log::err(&format!("Failed to re-read links: {e}"));
+                return;
+            }
+        };
+        let gone: Vec<u32> = self
+            .daemon
+            .ctx
+            .kernel
+            .ifinfos()
+            .list()
+            .iter()
+            .map(|i| i.ifindex)
+            .filter(|ifindex| !links.iter().any(|l| l.ifindex == *ifindex))
+            .collect();
+        for link in links {
+            let ev = LinkEvent::Changed(link.clone());
+            self.daemon.on_link_event(ev, Some(link)).await;
+        }
+        for ifindex in gone {
+            let ev = LinkEvent::Removed(Link::with_ifindex(ifindex));
+            self.daemon.on_link_event(ev, None).await;
+        }
     }
 
     /// Releases every port (unless -N) and waits for the kernel to confirm,

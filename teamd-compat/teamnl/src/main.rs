@@ -284,6 +284,14 @@ async fn apply_link_event(team: &mut Team, rtnl: &Rtnl, ev: LinkEvent) -> bool {
             let exists = matches!(rtnl.link_by_index(l.ifindex).await, Ok(Some(_)));
             team.ifinfos.on_dellink(l.ifindex, exists)
         }
+        // lost events: what the ports are now is what matters to the monitor
+        LinkEvent::Overrun => {
+            let mut changed = false;
+            for link in rtnl.links().await.unwrap_or_default() {
+                changed |= team.ifinfos.on_newlink(&link);
+            }
+            changed
+        }
     }
 }
 

@@ -187,6 +187,7 @@ async fn events(options: &[String]) -> Result<()> {
                     Some(LinkEvent::Removed(l)) => {
                         carrier.remove(&l.ifindex);
                     }
+                    Some(LinkEvent::Overrun) => emit(ns, &["overrun"])?,
                 }
             }
             batch = team_events.next_batch() => {
@@ -356,7 +357,8 @@ async fn ready(
         tokio::select! {
             ev = links.next() => match ev {
                 Some(LinkEvent::Changed(l)) => changed_links.push(l),
-                Some(LinkEvent::Removed(_)) => {}
+                // the resync timer below re-reads the state
+                Some(LinkEvent::Removed(_) | LinkEvent::Overrun) => {}
                 None => bail!("rtnetlink event stream closed"),
             },
             Some(name) = owned_rx.recv() => {
