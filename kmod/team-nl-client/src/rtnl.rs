@@ -131,6 +131,9 @@ impl Rtnl {
             Some(errno) => Error::kernel(op, errno),
             None => Error::transport(op, e),
         };
+        // Bound to a port of its own: an unbound socket keeps port 0, the kernel's, and
+        // the kernel never delivers a notification back to the port it came from.
+        socket.bind_auto().map_err(os_error)?;
         socket.add_membership(RTNLGRP_LINK).map_err(os_error)?;
         // room for a burst (the kernel may cap it at net.core.rmem_max)
         socket.set_rx_buf_sz(EVENT_RCVBUF).map_err(os_error)?;
