@@ -39,6 +39,10 @@ pub enum Unit {
     Us,
     KiB,
     PerSec,
+    /// Throughput (the kmod rows: higher is better).
+    Mbps,
+    /// Thousands of packets a second (the kmod rows: higher is better).
+    Kpps,
 }
 
 impl Unit {
@@ -48,6 +52,8 @@ impl Unit {
             Unit::Us => "µs",
             Unit::KiB => "KiB",
             Unit::PerSec => "/s",
+            Unit::Mbps => "Mbit/s",
+            Unit::Kpps => "kpkt/s",
         }
     }
 
@@ -149,6 +155,12 @@ const SPECS: &[Spec] = &[
     spec("8a", "idle_arp_wakeups", "idle_arp", "Idle wakeups (context switches), arp_ping on 4 ports", Unit::PerSec, Source::Value { ns: false }),
     spec("8b", "idle_eth_cpu_ms", "idle_eth", "Idle CPU time, ethtool on 4 ports", Unit::Ms, Source::Value { ns: false }),
     spec("8b", "idle_eth_wakeups", "idle_eth", "Idle wakeups (context switches), ethtool on 4 ports", Unit::PerSec, Source::Value { ns: false }),
+    spec("9a", "kmod_tcp_roundrobin", "kmod_roundrobin", "Driver: TCP throughput, roundrobin (C column: team.ko, rteam column: team_rs.ko)", Unit::Mbps, Source::Samples),
+    spec("9a", "kmod_udp_roundrobin", "kmod_roundrobin", "Driver: UDP packet rate, 64-byte payloads, roundrobin", Unit::Kpps, Source::Samples),
+    spec("9b", "kmod_tcp_activebackup", "kmod_activebackup", "Driver: TCP throughput, activebackup", Unit::Mbps, Source::Samples),
+    spec("9b", "kmod_udp_activebackup", "kmod_activebackup", "Driver: UDP packet rate, 64-byte payloads, activebackup", Unit::Kpps, Source::Samples),
+    spec("9c", "kmod_tcp_loadbalance", "kmod_loadbalance", "Driver: TCP throughput, loadbalance (BPF tx hash)", Unit::Mbps, Source::Samples),
+    spec("9c", "kmod_udp_loadbalance", "kmod_loadbalance", "Driver: UDP packet rate, 64-byte payloads, loadbalance", Unit::Kpps, Source::Samples),
 ];
 
 /// One daemon's figure.
@@ -396,6 +408,7 @@ pub fn render_md(rows: &[Row], inputs: &Inputs, plots: &[(String, String)]) -> S
         "6. As 3 and 5 for one team with many ports, and for many teams started at once (one daemon per team, 2 ports each; the time is until every team is ready).",
         "7. Both ends run the lacp runner (active, fast rate); the partner is always C teamd in a netns. Both far ports are set up in one `ip -batch`; from the first witness of the first port's carrier-up (as in 1) to both ports' `enabled` = true.",
         "8. CPU time (utime + stime of `/proc/PID/stat`) and wakeups (voluntary + involuntary context switches of all the daemon's threads) over the idle window, team up with 4 ports.",
+        "9. The kernel driver, not the daemon: a second boot, on our own 6.12 kernel (`cargo xtask kernel`), loads C `team.ko` (C column) and then the Rust `team_rs.ko` (rteam column). team0 and a far team1 in a netns (2 veth ports each, set up by rteam's teamd in the mode named); iperf3 from team0 to team1: TCP with 4 streams (receiver's bits/s) and UDP with 64-byte payloads at full speed (packets received per second). Higher is better here: a ratio above 1 means team_rs.ko is faster.",
     ] {
         let _ = writeln!(s, "{line}");
     }

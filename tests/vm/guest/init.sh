@@ -27,10 +27,21 @@ ip link set lo up
 mkdir -p /var/run/teamd
 
 echo "rteam-guest: stage 2 (uptime $(cut -d' ' -f1 /proc/uptime) s)"
-modprobe -a team team_mode_activebackup team_mode_broadcast team_mode_loadbalance \
-    team_mode_random team_mode_roundrobin veth || echo "rteam-guest: modprobe failed"
-# max_bonds=0: loading bonding must not create a stray bond0.
-modprobe bonding max_bonds=0 || echo "rteam-guest: modprobe bonding failed"
+KMODS=/opt/rteam/job/kmods
+if [ -f "$KMODS/load" ]; then
+    # Our own kernel build (cargo xtask vm --kernel rteam...): everything else is built in;
+    # the team driver under test (C or Rust, or none) comes from the job share.
+    while read -r m; do
+        [ -n "$m" ] || continue
+        insmod "$KMODS/$m.ko" || echo "rteam-guest: insmod $m failed"
+    done < "$KMODS/load"
+    echo "rteam-guest: kernel $(uname -r), team driver: $(tr '\n' ' ' < "$KMODS/load")"
+else
+    modprobe -a team team_mode_activebackup team_mode_broadcast team_mode_loadbalance \
+        team_mode_random team_mode_roundrobin veth || echo "rteam-guest: modprobe failed"
+    # max_bonds=0: loading bonding must not create a stray bond0.
+    modprobe bonding max_bonds=0 || echo "rteam-guest: modprobe bonding failed"
+fi
 
 echo "rteam-guest: running script (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 cd /tmp || exit 1
@@ -42,6 +53,16 @@ wait "$script_pid"
 status=$?
 for pid in $(ps -o pid= -s "$script_pid"); do kill -KILL "$pid" 2>/dev/null; done
 sleep 0.5
+if [ -f "$KMODS/load" ]; then
+    # On our kernels a kernel complaint fails the run, whatever the script said: oops, BUG,
+    # WARN, KASAN, lockdep, RCU-usage and refcount reports.
+    report=$(dmesg | grep -E "BUG|Oops|WARNING:|KASAN|lockdep|possible (recursive|circular|irq)|suspicious RCU|refcount_t|ref_tracker|leaked|unregister_netdevice: waiting")
+    if [ -n "$report" ]; then
+        echo "rteam-guest: kernel log reports a problem:" | tee -a /results/output.log
+        dmesg | tail -80 | tee -a /results/output.log
+        [ "$status" = 0 ] && status=99
+    fi
+fi
 echo "$status" > /results/status
 echo "rteam-guest: script exited $status (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 sync

@@ -8,8 +8,10 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+use crate::guest::{self, Driver};
+use crate::kernel::{self, Flavor};
 use crate::qemu::{self, RunOpts};
-use crate::{guest, util};
+use crate::util;
 
 /// Sizes of a full run (the issue's) and of `--quick` (development on a shared machine).
 const FULL: &[(&str, &str)] = &[
@@ -34,6 +36,10 @@ const QUICK: &[(&str, &str)] = &[
     ("BENCH_TEAMS", "5"),
     ("BENCH_IDLE_SECS", "5"),
 ];
+
+/// Sizes of the driver section (9): runs per driver and mode, seconds per run.
+const KMOD_FULL: &[(&str, &str)] = &[("BENCH_KMOD_REPS", "5"), ("BENCH_KMOD_SECS", "4")];
+const KMOD_QUICK: &[(&str, &str)] = &[("BENCH_KMOD_REPS", "2"), ("BENCH_KMOD_SECS", "2")];
 
 /// The programs the guest script needs from the staging directory.
 const NEEDED_BINS: &[&str] = &["teamd", "rteam-bench-monitor", "rteam-bench-ctl"];
@@ -60,10 +66,11 @@ pub fn run(quick: bool, mut opts: RunOpts) -> Result<u8> {
     let raw = out.join("raw");
     opts.results_to = Some(raw.clone());
 
-    let outcome = qemu::run_script(&image, &bins, &script, opts, true)?.outcome;
+    let outcome = qemu::run_script(&image, &bins, &script, opts.clone(), true)?.outcome;
     if !outcome.passed() {
         bail!("the bench run failed: {}", outcome.describe());
     }
+    kmod_bench(quick, &bins, &out, &raw, opts)?;
     let mode = if quick { "quick" } else { "full" };
     fs::write(
         raw.join("meta.txt"),
@@ -77,4 +84,72 @@ pub fn run(quick: bool, mut opts: RunOpts) -> Result<u8> {
     eprintln!("xtask: bench report in {}", out.join("report.md").display());
     print!("{}", fs::read_to_string(out.join("table.md"))?);
     Ok(0)
+}
+
+/// Section 9, the drivers: a second boot on our kernel (built first if needed) with no team
+/// driver loaded; tests/bench/guest/kmod-bench.sh loads team.ko, then team_rs.ko. Its
+/// samples, notes and meta lines join the main run's raw files. A kernel that cannot be
+/// built or a failed boot leaves a note on those rows rather than failing the bench.
+fn kmod_bench(
+    quick: bool,
+    bins: &std::path::Path,
+    out: &std::path::Path,
+    raw: &std::path::Path,
+    mut opts: RunOpts,
+) -> Result<()> {
+    let why_not =
+        match kernel::prepare(Flavor::Rteam).and_then(|k| guest::prepare_on(&k, Driver::None)) {
+            Err(e) => {
+                eprintln!("xtask: bench: no driver section: {e:#}");
+                Some(format!("our kernel could not be built: {e}"))
+            }
+            Ok(image) => {
+                let mut wrapper = String::from("#!/bin/bash\n");
+                for (k, v) in if quick { KMOD_QUICK } else { KMOD_FULL } {
+                    wrapper.push_str(&format!("export {k}={v}\n"));
+                }
+                wrapper.push_str("exec bash /opt/rteam/src/tests/bench/guest/kmod-bench.sh\n");
+                let script = out.join("kmod-bench.sh");
+                fs::write(&script, wrapper)?;
+                let kmod_raw = out.join("raw-kmod");
+                opts.results_to = Some(kmod_raw.clone());
+                let outcome = qemu::run_script(&image, bins, &script, opts, true)?.outcome;
+                if outcome.passed() {
+                    merge_raw(&kmod_raw, raw)?;
+                    None
+                } else {
+                    Some(format!("the driver boot failed: {}", outcome.describe()))
+                }
+            }
+        };
+    if let Some(why) = why_not {
+        let mut notes = fs::read_to_string(raw.join("notes.txt")).unwrap_or_default();
+        for mode in ["roundrobin", "activebackup", "loadbalance"] {
+            for imp in ["C", "rteam"] {
+                notes.push_str(&format!("kmod_{mode} {imp} {}\n", why.replace('\n', " ")));
+            }
+        }
+        fs::write(raw.join("notes.txt"), notes)?;
+    }
+    Ok(())
+}
+
+/// Append the driver boot's raw files to the main run's.
+fn merge_raw(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    for file in ["notes.txt", "meta.txt"] {
+        let add = fs::read_to_string(from.join(file)).unwrap_or_default();
+        let have = fs::read_to_string(to.join(file)).unwrap_or_default();
+        fs::write(to.join(file), have + &add)?;
+    }
+    let samples = from.join("samples");
+    if let Ok(entries) = fs::read_dir(&samples) {
+        fs::create_dir_all(to.join("samples"))?;
+        for entry in entries {
+            let path = entry?.path();
+            if let Some(name) = path.file_name() {
+                fs::copy(&path, to.join("samples").join(name))?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -64,6 +64,10 @@ pub struct Image {
     /// `vmlinux` (booted via PVH) or `vmlinuz` (bzImage).
     pub kernel: PathBuf,
     pub initrd: PathBuf,
+    /// Team driver modules the guest gets in /opt/rteam/job/kmods (our own kernels only).
+    pub kmods: Vec<PathBuf>,
+    /// Names (without .ko) stage 2 loads from there, in order, before the script.
+    pub load: Vec<String>,
 }
 
 /// Cache directory: `$RTEAM_VM_CACHE`, else `target/vm`.
@@ -101,6 +105,46 @@ pub fn prepare() -> Result<Image> {
         rootfs,
         kernel,
         initrd,
+        kmods: Vec::new(),
+        load: Vec::new(),
+    })
+}
+
+/// Which team driver a guest on our own kernel loads before the script.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Driver {
+    /// C `team.ko` and its modes.
+    C,
+    /// `team_rs.ko`.
+    Rust,
+    /// Neither: the script loads what it needs from /opt/rteam/job/kmods.
+    None,
+}
+
+/// The guest on our own kernel build: same rootfs, an initramfs without modules, and the
+/// team modules of that build (C and Rust) in the job share.
+pub fn prepare_on(kernel: &crate::kernel::Kernel, driver: Driver) -> Result<Image> {
+    let debian = prepare()?;
+    let initrd = builtin_initrd(&cache_dir())?;
+    let mut kmods = kernel.c_modules.clone();
+    kmods.push(kernel.rust_module.clone());
+    let load = match driver {
+        Driver::C => std::iter::once("team".to_string())
+            .chain(
+                crate::kernel::MODES
+                    .iter()
+                    .map(|m| format!("team_mode_{m}")),
+            )
+            .collect(),
+        Driver::Rust => vec!["team_rs".to_string()],
+        Driver::None => Vec::new(),
+    };
+    Ok(Image {
+        rootfs: debian.rootfs,
+        kernel: kernel.bzimage.clone(),
+        initrd,
+        kmods,
+        load,
     })
 }
 
@@ -126,7 +170,7 @@ fn newest_kernel() -> Result<(String, String)> {
     };
     // A fresh machine may not have package lists yet.
     find().or_else(|_| {
-        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
         find()
     })
 }
@@ -149,7 +193,7 @@ fn build_image(cache: &Path, image_dir: &Path, kpkg: &str, recipe: &str) -> Resu
     let kdir = tmp.join("kernel");
     fs::create_dir_all(&kdir)?;
     run(Command::new("apt-get")
-        .args(["download", "-q", "-o", "APT::Sandbox::User=root", kpkg])
+        .args(["download", "-qq", "-o", "APT::Sandbox::User=root", kpkg])
         .current_dir(&kdir))?;
     let deb = fs::read_dir(&kdir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -223,29 +267,51 @@ fn build_initrd(cache: &Path, rootfs: &Path) -> Result<PathBuf> {
     let kver = read(&rootfs.join("../kernel-version"));
     let moddir = rootfs.join("usr/lib/modules").join(&kver);
     let order = module_load_order(&moddir, INITRD_MODULES)?;
-    let names: Vec<&str> = order.iter().map(|(name, _)| name.as_str()).collect();
-    let init = STAGE1_INIT.replace("@MODULES@", &names.join(" "));
-    let recipe = format!("kernel: {kver}\n{init}");
+    let modules: Vec<(String, PathBuf)> = order
+        .into_iter()
+        .map(|(name, path)| (name, moddir.join(path)))
+        .collect();
+    pack_initrd(cache, "initrd.gz", &format!("kernel: {kver}\n"), &modules)
+}
 
-    let initrd = cache.join("initrd.gz");
-    let recipe_path = cache.join("initrd.recipe");
+/// The initramfs for a kernel with everything stage 1 needs built in (our own builds).
+fn builtin_initrd(cache: &Path) -> Result<PathBuf> {
+    pack_initrd(
+        cache,
+        "initrd-builtin.gz",
+        "kernel: built-in drivers\n",
+        &[],
+    )
+}
+
+/// Pack busybox, stage-1 init and `modules` (loaded in this order) into `cache/file`,
+/// unless the cached one was made from the same recipe.
+fn pack_initrd(
+    cache: &Path,
+    file: &str,
+    kernel: &str,
+    modules: &[(String, PathBuf)],
+) -> Result<PathBuf> {
+    let names: Vec<&str> = modules.iter().map(|(name, _)| name.as_str()).collect();
+    let init = STAGE1_INIT.replace("@MODULES@", &names.join(" "));
+    let recipe = format!("{kernel}{init}");
+
+    let initrd = cache.join(file);
+    let recipe_path = cache.join(format!("{file}.recipe"));
     if initrd.is_file() && read(&recipe_path) == recipe {
         return Ok(initrd);
     }
-    let tmp = cache.join(format!("initrd.tmp.{}", std::process::id()));
+    let tmp = cache.join(format!("{file}.dir.tmp.{}", std::process::id()));
     util::remove_dir(&tmp)?;
     fs::create_dir_all(tmp.join("bin"))?;
     fs::create_dir_all(tmp.join("mods"))?;
     fs::copy("/bin/busybox", tmp.join("bin/busybox"))?;
-    for (name, path) in &order {
-        fs::copy(
-            moddir.join(path),
-            tmp.join("mods").join(format!("{name}.ko")),
-        )?;
+    for (name, path) in modules {
+        fs::copy(path, tmp.join("mods").join(format!("{name}.ko")))?;
     }
     fs::write(tmp.join("init"), init)?;
     fs::set_permissions(tmp.join("init"), fs::Permissions::from_mode(0o755))?;
-    let packed = cache.join(format!("initrd.gz.tmp.{}", std::process::id()));
+    let packed = cache.join(format!("{file}.tmp.{}", std::process::id()));
     run(Command::new("sh")
         .arg("-c")
         .arg("cd \"$1\" && find . | busybox cpio -o -H newc --quiet | gzip -1 > \"$2\"")

@@ -6,6 +6,7 @@
 mod bench;
 mod checks;
 mod guest;
+mod kernel;
 mod qemu;
 mod util;
 
@@ -55,6 +56,12 @@ enum Cmd {
         #[command(flatten)]
         vm: VmOpts,
     },
+    /// Build (or reuse) our 6.12 kernel and team_rs.ko; `vm`/`test` do this when needed.
+    Kernel {
+        /// rteam (the suite's config) or rteam-debug (KASAN, lockdep, RCU checks).
+        #[arg(long, value_enum, default_value_t = KernelChoice::Rteam)]
+        kernel: KernelChoice,
+    },
     /// rteam's teamd against C teamd in one VM boot; writes target/bench/report.{md,json}.
     Bench {
         /// Few repetitions and small sizes (a few minutes), for development.
@@ -77,6 +84,60 @@ struct VmOpts {
     /// Kill the guest after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
+    #[command(flatten)]
+    target: KernelOpts,
+}
+
+/// Which kernel the guest boots and which team driver it loads.
+#[derive(Args, Clone, Copy)]
+struct KernelOpts {
+    /// debian: Debian's kernel with its team.ko. rteam / rteam-debug: our 6.12 build
+    /// (built and cached on first use; -debug adds KASAN, lockdep, RCU checks).
+    /// Default: debian for --driver c, rteam for --driver rust.
+    #[arg(long, value_enum)]
+    kernel: Option<KernelChoice>,
+    /// The team driver: c (team.ko), rust (team_rs.ko, needs our kernel), or none (the
+    /// script loads one itself from /opt/rteam/job/kmods; our kernel only).
+    #[arg(long, value_enum, default_value_t = guest::Driver::C)]
+    driver: guest::Driver,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum KernelChoice {
+    Debian,
+    Rteam,
+    RteamDebug,
+}
+
+impl KernelOpts {
+    /// Our kernel flavor to boot, or None for Debian's.
+    fn flavor(self) -> Result<Option<kernel::Flavor>> {
+        let choice = self.kernel.unwrap_or(match self.driver {
+            guest::Driver::C => KernelChoice::Debian,
+            _ => KernelChoice::Rteam,
+        });
+        Ok(match choice {
+            KernelChoice::Debian => {
+                anyhow::ensure!(
+                    self.driver == guest::Driver::C,
+                    "--driver {:?} needs our kernel (--kernel rteam or rteam-debug): Debian's \
+                     kernel cannot load a Rust module",
+                    self.driver
+                );
+                None
+            }
+            KernelChoice::Rteam => Some(kernel::Flavor::Rteam),
+            KernelChoice::RteamDebug => Some(kernel::Flavor::RteamDebug),
+        })
+    }
+
+    /// The guest image for these options (building our kernel first if needed).
+    fn image(self) -> Result<guest::Image> {
+        match self.flavor()? {
+            None => guest::prepare(),
+            Some(flavor) => guest::prepare_on(&kernel::prepare(flavor)?, self.driver),
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -91,7 +152,18 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
-        Cmd::Test { no_vm, only, vm } => checks::test_all(no_vm, only.as_deref(), vm.into()),
+        Cmd::Test { no_vm, only, vm } => {
+            let target = match vm.target.flavor()? {
+                None => checks::Target::Debian,
+                Some(flavor) => checks::Target::Ours(flavor, vm.target.driver),
+            };
+            anyhow::ensure!(
+                only.is_some()
+                    || (vm.target.kernel.is_none() && vm.target.driver == guest::Driver::C),
+                "--kernel and --driver go with --only (the full run covers both kernels)"
+            );
+            checks::test_all(no_vm, only.as_deref(), target, vm.into())
+        }
         Cmd::Demo { vm } => run_one(&util::scenario_path("demo")?, vm),
         Cmd::Vm {
             scenario,
@@ -105,6 +177,19 @@ fn run(cli: Cli) -> Result<u8> {
             };
             anyhow::ensure!(path.is_file(), "no such script: {}", path.display());
             run_one(&path, vm)
+        }
+        Cmd::Kernel { kernel } => {
+            let flavor = match kernel {
+                KernelChoice::Debian => anyhow::bail!("Debian's kernel is not built here"),
+                KernelChoice::Rteam => kernel::Flavor::Rteam,
+                KernelChoice::RteamDebug => kernel::Flavor::RteamDebug,
+            };
+            let built = kernel::prepare(flavor)?;
+            println!("{}", built.bzimage.display());
+            for m in built.c_modules.iter().chain([&built.rust_module]) {
+                println!("{}", m.display());
+            }
+            Ok(0)
         }
         Cmd::Bench {
             quick,
@@ -123,7 +208,7 @@ fn run(cli: Cli) -> Result<u8> {
 
 /// Build everything, boot once, print output live; the exit code is the script's.
 fn run_one(script: &std::path::Path, opts: VmOpts) -> Result<u8> {
-    let image = guest::prepare()?;
+    let image = opts.target.image()?;
     let bins = guest::build_and_stage_bins()?;
     let finished = qemu::run_script(&image, &bins, script, opts.into(), true)?;
     Ok(finished.outcome.exit_code())

@@ -82,6 +82,17 @@ pub fn run_script(
     fs::create_dir_all(&job)?;
     fs::copy(script, job.join("script.sh"))
         .with_context(|| format!("cannot read {}", script.display()))?;
+    if !image.kmods.is_empty() {
+        // stage 2 loads the modules named in `load`, in order
+        let kmods = job.join("kmods");
+        fs::create_dir_all(&kmods)?;
+        for ko in &image.kmods {
+            let name = ko.file_name().context("module without a name")?;
+            fs::copy(ko, kmods.join(name))
+                .with_context(|| format!("cannot stage {}", ko.display()))?;
+        }
+        fs::write(kmods.join("load"), image.load.join("\n") + "\n")?;
+    }
     let console_path = run_dir.join("console.log");
     let tests = util::workspace_root().join("tests/vm");
 

@@ -15,15 +15,17 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `tests/vm/scenarios/NAME.sh`, checked to exist so a typo fails before the build.
+/// `tests/vm/scenarios/NAME.sh`, else `tests/vm/kmod/NAME.sh` (scenarios that need our own
+/// kernel), checked to exist so a typo fails before the build.
 pub fn scenario_path(name: &str) -> Result<PathBuf> {
-    let path = workspace_root()
-        .join("tests/vm/scenarios")
-        .join(format!("{name}.sh"));
-    if !path.is_file() {
-        bail!("no such scenario: {}", path.display());
+    let root = workspace_root();
+    for dir in ["tests/vm/scenarios", "tests/vm/kmod"] {
+        let path = root.join(dir).join(format!("{name}.sh"));
+        if path.is_file() {
+            return Ok(path);
+        }
     }
-    Ok(path)
+    bail!("no such scenario: {name} (looked in tests/vm/scenarios and tests/vm/kmod)")
 }
 
 /// The cargo that runs us (so a rustup toolchain override is honoured), else plain `cargo`.
@@ -65,13 +67,13 @@ pub fn ensure_host_packages(pkgs: &[&str]) -> Result<()> {
     eprintln!("xtask: installing host packages: {}", missing.join(" "));
     let install = || {
         run(Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends"])
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"))
     };
     // A fresh machine may have empty package lists; update only when needed.
     if install().is_err() {
-        run(Command::new("apt-get").arg("update"))?;
+        run(Command::new("apt-get").args(["update", "-qq"]))?;
         install()?;
     }
     Ok(())

@@ -1,0 +1,135 @@
+#!/bin/bash
+# kmod-stress: the team driver under churn while traffic crosses it, for STRESS_SECONDS
+# (default 120). Meant for our debug kernel, with either driver:
+#   cargo xtask vm --scenario kmod-stress --kernel rteam-debug --driver rust   (or c)
+# Each cycle: a team device is created in the next mode, four ports join it, and while a
+# UDP flood (iperf3) and a ping flood run over it: ports are disabled/enabled, their peers
+# flap, one port leaves and rejoins, mode-specific options change (activeport, loadbalance
+# hash mapping and stats), rteam's teamd drives a loadbalance team with a BPF tx hash and
+# its balancer; then the device is deleted with its ports and traffic still on it.
+# At the end the driver module must unload; the guest's init fails the run on any oops,
+# KASAN, lockdep, RCU or refcount report in the kernel log.
+set -uo pipefail
+source /opt/rteam/tests/guest/lib.sh
+
+DURATION=${STRESS_SECONDS:-120}
+R=/opt/rteam/bin
+PORTS=(p0 p1 p2 p3)
+MODES=(roundrobin activebackup loadbalance broadcast random)
+
+if lsmod | grep -q '^team_rs '; then
+    MODULES=(team_rs)
+else
+    MODULES=(team_mode_activebackup team_mode_broadcast team_mode_loadbalance
+        team_mode_random team_mode_roundrobin team)
+fi
+echo "driver modules: ${MODULES[*]}"
+
+mk_netns peer
+ip -n peer link add br0 type bridge
+ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
+ip -n peer addr add 192.0.2.2/24 dev br0
+ip -n peer link set br0 up
+for i in 0 1 2 3; do
+    mk_veth_pair "p$i" "b$i"
+    veth_to_ns "b$i" peer
+    ip -n peer link set "b$i" master br0
+done
+ip netns exec peer sh -c 'while :; do iperf3 -s -1 >/dev/null 2>&1; done' &
+server_loop=$!
+
+end=$(($(date +%s) + DURATION))
+# Traffic loops: each client ends when the team goes away and starts again.
+(while [ "$(date +%s)" -lt "$end" ]; do
+    iperf3 -c 192.0.2.2 -u -b 0 -l 1200 -t 4 >/dev/null 2>&1 || sleep 0.2
+done) &
+udp_loop=$!
+(while [ "$(date +%s)" -lt "$end" ]; do
+    timeout 4 ping -f -q -W 1 192.0.2.2 >/dev/null 2>&1 || sleep 0.2
+done) &
+ping_loop=$!
+
+opt() { teamnl team0 "$@" >/dev/null 2>&1 || true; }
+cycles=0
+ops=0
+while [ "$(date +%s)" -lt "$end" ]; do
+    mode=${MODES[$((cycles % ${#MODES[@]}))]}
+    cycles=$((cycles + 1))
+    if [ $((cycles % 5)) = 3 ]; then
+        # rteam's teamd: loadbalance with a BPF tx hash and the balancer moving hashes
+        cat > /tmp/lb.conf <<'CONF'
+{"device": "team0", "runner": {"name": "loadbalance", "tx_hash": ["eth", "ipv4", "l4"],
+ "tx_balancer": {"name": "basic", "balancing_interval": 1}},
+ "link_watch": {"name": "ethtool"},
+ "ports": {"p0": {}, "p1": {}, "p2": {}, "p3": {}}}
+CONF
+        for p in "${PORTS[@]}"; do ip link set "$p" down; done
+        "$R/teamd" -d -f /tmp/lb.conf || fail "our teamd did not start"
+        ip addr add 192.0.2.1/24 dev team0 2>/dev/null
+        sleep 3
+        ip -n peer link set b1 down; sleep 1; ip -n peer link set b1 up; sleep 1
+        "$R/teamd" -k -t team0
+        wait_for -t 20 sh -c "! ip link show team0"
+        ops=$((ops + 4))
+        continue
+    fi
+    ip link add team0 type team || fail "cycle $cycles: cannot create team0"
+    teamnl team0 setoption mode "$mode" || fail "cycle $cycles: cannot set mode $mode"
+    ip addr add 192.0.2.1/24 dev team0
+    ip link set team0 up
+    for p in "${PORTS[@]}"; do
+        ip link set "$p" down
+        ip link set "$p" master team0 || fail "cycle $cycles: cannot enslave $p"
+        ip link set "$p" up
+    done
+    ops=$((ops + 7))
+    for round in 1 2 3; do
+        for p in "${PORTS[@]}"; do
+            teamnl -p "$p" team0 setoption enabled true >/dev/null 2>&1 || true
+        done
+        case $mode in
+        activebackup)
+            opt setoption activeport "$(cat /sys/class/net/p$((round % 4))/ifindex)" ;;
+        loadbalance)
+            opt setoption lb_stats_refresh_interval 100
+            for h in 0 17 99 255; do opt setoption lb_tx_hash_to_port_mapping "$(cat /sys/class/net/p$((h % 4))/ifindex)" -a "$h"; done
+            opt getoption lb_hash_stats ;;
+        esac
+        opt setoption notify_peers_count $((round % 3))
+        opt setoption mcast_rejoin_count $((round % 2))
+        teamnl -p p2 team0 setoption enabled false >/dev/null 2>&1 || true
+        ip -n peer link set "b$((round % 4))" down
+        sleep 0.3
+        ip link set p3 nomaster
+        ip -n peer link set "b$((round % 4))" up
+        ip link set p3 master team0 2>/dev/null || true
+        ip link set p3 up
+        teamnl -p p2 team0 setoption enabled true >/dev/null 2>&1 || true
+        opt setoption user_linkup false -p p1
+        opt setoption user_linkup_enabled true -p p1
+        opt setoption user_linkup_enabled false -p p1
+        teamnl team0 ports >/dev/null 2>&1 || true
+        ops=$((ops + 16))
+        sleep 0.5
+    done
+    # gone with its ports enslaved and traffic on it
+    ip link del team0 || fail "cycle $cycles: cannot delete team0"
+    ops=$((ops + 1))
+done
+echo "stress: $cycles cycles, about $ops driver operations in ${DURATION} s under traffic"
+kill "$udp_loop" "$ping_loop" "$server_loop" 2>/dev/null
+wait "$udp_loop" "$ping_loop" 2>/dev/null
+pkill -x iperf3
+pkill -x ping
+ip link del team0 2>/dev/null
+sleep 2
+ip link show | grep -q 'team' && fail "a team device was left behind: $(ip -br link | grep team)"
+for m in "${MODULES[@]}"; do
+    rmmod "$m" || fail "rmmod $m failed: $(lsmod | grep team)"
+done
+lsmod | grep -q team && fail "team modules still loaded: $(lsmod | grep team)"
+echo "driver unloaded cleanly"
+# a leaked device reference shows up as this message within a few seconds of the delete
+sleep 3
+dmesg | grep -q "unregister_netdevice: waiting" && fail "a netdev reference leaked"
+echo "kmod-stress: passed"
