@@ -128,8 +128,15 @@ pub fn prepare(flavor: Flavor) -> Result<Kernel> {
     util::ensure_host_packages(HOST_PACKAGES)?;
     let cache = cache_dir();
     fs::create_dir_all(&cache).with_context(|| format!("cannot create {}", cache.display()))?;
-    let tc = toolchain(&cache)?;
-    let source = unpack_source(&cache, &tc)?;
+    // Two xtask runs (a test and a bench, say) must not build into the same tree at once:
+    // one lock for the shared toolchain and source, one per flavor for its build.
+    let (tc, source) = {
+        let _shared = lock(&cache.join("lock"))?;
+        let tc = toolchain(&cache)?;
+        let source = unpack_source(&cache, &tc)?;
+        (tc, source)
+    };
+    let _own = lock(&cache.join(format!("lock-{}", flavor.name())))?;
     let build = build_kernel(&cache, &tc, &source, flavor)?;
     let rust_module = build_module(&cache, &tc, &build, flavor)?;
     let team_dir = build.join("drivers/net/team");
@@ -145,6 +152,21 @@ pub fn prepare(flavor: Flavor) -> Result<Kernel> {
         c_modules,
         rust_module,
     })
+}
+
+/// An exclusive lock on `path`, held until the returned file is dropped.
+fn lock(path: &Path) -> Result<fs::File> {
+    let file =
+        fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    if file.try_lock().is_err() {
+        eprintln!(
+            "xtask: kernel: waiting for another xtask run ({})",
+            path.display()
+        );
+        file.lock()
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+    }
+    Ok(file)
 }
 
 pub const MODES: &[&str] = &[
@@ -175,17 +197,24 @@ fn candidate(pkg: &str) -> Result<String> {
 }
 
 /// Download the toolchain and kernel source packages, unpack them into a private prefix,
-/// build bindgen-cli; reused while the candidate versions stay the same.
+/// build bindgen-cli; reused once built (see below).
 fn toolchain(cache: &Path) -> Result<Toolchain> {
     let mut recipe = format!("recipe: {RECIPE_VERSION}\nbindgen-cli: {BINDGEN_VERSION}\n");
-    for pkg in RUST_PACKAGES.iter().chain([&SOURCE_PACKAGE]) {
-        recipe.push_str(&format!("{pkg}: {}\n", candidate(pkg)?));
-    }
     let dir = cache.join("toolchain");
     let tc = Toolchain {
         root: dir.join("root"),
         bindgen_bin: dir.join("bindgen/bin"),
     };
+    // A complete toolchain is kept even when apt offers newer packages: the candidates
+    // move whenever the package lists are refreshed, and each move would cost a full
+    // kernel rebuild. RTEAM_KERNEL_REFRESH=1 picks up new versions.
+    let refresh = std::env::var_os("RTEAM_KERNEL_REFRESH").is_some_and(|v| v == "1");
+    if !refresh && read(&dir.join("recipe.txt")).starts_with(&recipe) {
+        return Ok(tc);
+    }
+    for pkg in RUST_PACKAGES.iter().chain([&SOURCE_PACKAGE]) {
+        recipe.push_str(&format!("{pkg}: {}\n", candidate(pkg)?));
+    }
     if read(&dir.join("recipe.txt")) == recipe {
         return Ok(tc);
     }
