@@ -96,7 +96,14 @@ pub async fn handle<K: Kernel, L: Lookup>(d: &mut Daemon<K>, lookup: &L, call: &
                 Err(_) => err(ErrorCode::PortRemoveFail),
             }
         }
-        Method::PortConfigUpdate => port_config_update(d, lookup, arg(0), arg(1)).await,
+        Method::PortConfigUpdate => {
+            let reply = port_config_update(d, lookup, arg(0), arg(1)).await;
+            if matches!(&reply, Reply::Error { code, .. } if code == ErrorCode::ConfigUpdateFail.code())
+            {
+                log::err(&format!("Failed to update config for port \"{}\".", arg(0)));
+            }
+            reply
+        }
         Method::ConfigReload => config_reload(d, lookup, arg(0)).await,
         Method::PortConfigDump => {
             if lookup.link_by_name(arg(0)).await.is_none() {

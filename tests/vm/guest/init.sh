@@ -27,6 +27,8 @@ ip link set lo up
 mkdir -p /var/run/teamd
 
 echo "rteam-guest: stage 2 (uptime $(cut -d' ' -f1 /proc/uptime) s)"
+# Kernel reports are looked for from here on (see below).
+echo "rteam-guest: stage 2 starts" > /dev/kmsg
 KMODS=/opt/rteam/job/kmods
 if [ -f "$KMODS/load" ]; then
     # Our own kernel build (cargo xtask vm --kernel rteam...): everything else is built in;
@@ -55,10 +57,20 @@ for pid in $(ps -o pid= -s "$script_pid"); do kill -KILL "$pid" 2>/dev/null; don
 sleep 0.5
 if [ -f "$KMODS/load" ]; then
     # On our kernels a kernel complaint fails the run, whatever the script said: oops, BUG,
-    # WARN, KASAN, lockdep, RCU-usage and refcount reports.
-    report=$(dmesg | grep -E "BUG|Oops|WARNING:|KASAN|lockdep|possible (recursive|circular|irq)|suspicious RCU|refcount_t|ref_tracker|leaked|unregister_netdevice: waiting")
+    # WARN, KASAN, lockdep, RCU-usage and refcount reports. Only what the kernel logged from
+    # stage 2 on counts: a debug kernel's boot banner ("RCU lockdep checking is enabled")
+    # is no report.
+    # (If the ring buffer wrapped, the marker and the banner are both gone: all of it counts.)
+    klog=$(dmesg)
+    if grep -q "rteam-guest: stage 2 starts" <<<"$klog"; then
+        klog=$(sed -n '/rteam-guest: stage 2 starts/,$p' <<<"$klog")
+    fi
+    report=$(printf '%s\n' "$klog" |
+        grep -E "BUG|Oops|WARNING:|KASAN|lockdep|possible (recursive|circular|irq)|suspicious RCU|refcount_t|ref_tracker|leaked|unregister_netdevice: waiting")
     if [ -n "$report" ]; then
         echo "rteam-guest: kernel log reports a problem:" | tee -a /results/output.log
+        printf '%s\n' "$report" | head -20 | tee -a /results/output.log
+        echo "rteam-guest: the kernel log's last lines:" | tee -a /results/output.log
         dmesg | tail -80 | tee -a /results/output.log
         [ "$status" = 0 ] && status=99
     fi

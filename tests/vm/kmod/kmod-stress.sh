@@ -1,12 +1,14 @@
 #!/bin/bash
 # kmod-stress: the team driver under churn while traffic crosses it, for STRESS_SECONDS
-# (default 120). Meant for our debug kernel, with either driver:
+# (default 120) and at least one cycle of each mode. Meant for our debug kernel, with
+# either driver:
 #   cargo xtask vm --scenario kmod-stress --kernel rteam-debug --driver rust   (or c)
 # Each cycle: a team device is created in the next mode, four ports join it, and while a
 # UDP flood (iperf3) and a ping flood run over it: ports are disabled/enabled, their peers
 # flap, one port leaves and rejoins, mode-specific options change (activeport, loadbalance
 # hash mapping and stats), rteam's teamd drives a loadbalance team with a BPF tx hash and
-# its balancer; then the device is deleted with its ports and traffic still on it.
+# its balancer; then the device is deleted with its ports and traffic still on it (each
+# cycle must have sent packets through it).
 # At the end the driver module must unload; the guest's init fails the run on any oops,
 # KASAN, lockdep, RCU or refcount report in the kernel log.
 set -uo pipefail
@@ -39,23 +41,27 @@ ip netns exec peer sh -c 'while :; do iperf3 -s -1 >/dev/null 2>&1; done' &
 server_loop=$!
 
 end=$(($(date +%s) + DURATION))
+STOP=/tmp/kmod-stress.stop
+rm -f "$STOP"
 # Traffic loops: each client ends when the team goes away and starts again.
-(while [ "$(date +%s)" -lt "$end" ]; do
+(while [ ! -e "$STOP" ]; do
     iperf3 -c 192.0.2.2 -u -b 0 -l 1200 -t 4 >/dev/null 2>&1 || sleep 0.2
 done) &
 udp_loop=$!
-(while [ "$(date +%s)" -lt "$end" ]; do
+(while [ ! -e "$STOP" ]; do
     timeout 4 ping -f -q -W 1 192.0.2.2 >/dev/null 2>&1 || sleep 0.2
 done) &
 ping_loop=$!
 
 opt() { teamnl team0 "$@" >/dev/null 2>&1 || true; }
 cycles=0
+plain=0
 ops=0
-while [ "$(date +%s)" -lt "$end" ]; do
-    mode=${MODES[$((cycles % ${#MODES[@]}))]}
+sent=""
+# A teamd cycle after every third plain one: the first six cycles cover every mode.
+while [ "$(date +%s)" -lt "$end" ] || [ "$cycles" -lt $((${#MODES[@]} + 1)) ]; do
     cycles=$((cycles + 1))
-    if [ $((cycles % 5)) = 3 ]; then
+    if [ $((cycles % 4)) = 0 ]; then
         # rteam's teamd: loadbalance with a BPF tx hash and the balancer moving hashes
         cat > /tmp/lb.conf <<'CONF'
 {"device": "team0", "runner": {"name": "loadbalance", "tx_hash": ["eth", "ipv4", "l4"],
@@ -73,6 +79,8 @@ CONF
         ops=$((ops + 4))
         continue
     fi
+    mode=${MODES[$((plain % ${#MODES[@]}))]}
+    plain=$((plain + 1))
     ip link add team0 type team || fail "cycle $cycles: cannot create team0"
     teamnl team0 setoption mode "$mode" || fail "cycle $cycles: cannot set mode $mode"
     ip addr add 192.0.2.1/24 dev team0
@@ -112,11 +120,16 @@ CONF
         ops=$((ops + 16))
         sleep 0.5
     done
+    tx=$(cat /sys/class/net/team0/statistics/tx_packets)
+    [ "$tx" -gt 0 ] || fail "cycle $cycles ($mode): no packet was sent through team0"
+    sent+=" $mode:$tx"
     # gone with its ports enslaved and traffic on it
     ip link del team0 || fail "cycle $cycles: cannot delete team0"
     ops=$((ops + 1))
 done
-echo "stress: $cycles cycles, about $ops driver operations in ${DURATION} s under traffic"
+echo "stress: $cycles cycles, about $ops driver operations in $(($(date +%s) - end + DURATION)) s under traffic"
+echo "packets sent through team0 per cycle:$sent"
+touch "$STOP"
 kill "$udp_loop" "$ping_loop" "$server_loop" 2>/dev/null
 wait "$udp_loop" "$ping_loop" 2>/dev/null
 pkill -x iperf3

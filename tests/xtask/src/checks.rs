@@ -39,6 +39,7 @@ const RUST_DRIVER_RUNS: &[(&str, Driver)] = &[
     ("teamd-failover", Driver::Rust),
     ("teamd-ctl", Driver::Rust),
     ("teamd-config", Driver::Rust),
+    ("nm-team", Driver::Rust),
 ];
 
 /// Where `cargo xtask test` runs scenarios: Debian's kernel, or ours with a given driver.

@@ -248,7 +248,7 @@ pub fn run_script(
 }
 
 /// Lines of a failed script's output repeated in summaries.
-const FAILURE_TAIL_LINES: usize = 30;
+const FAILURE_TAIL_LINES: usize = 45;
 
 /// The last `lines` lines of the script's own output (the guest tees it to `output`), or of
 /// the console if the script never wrote one.
