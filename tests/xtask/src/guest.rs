@@ -432,7 +432,8 @@ fn sweep_dead_stages(root: &Path) -> Result<()> {
         let pid = path
             .file_name()
             .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix("bin-"))
+            // bin-PID (binaries) or kmod-PID (kernel modules)
+            .and_then(|n| n.split_once('-').map(|(_, pid)| pid))
             .and_then(|p| p.parse::<u32>().ok());
         match pid {
             Some(pid) if Path::new(&format!("/proc/{pid}")).exists() => {}

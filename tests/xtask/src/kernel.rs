@@ -138,7 +138,18 @@ pub fn prepare(flavor: Flavor) -> Result<Kernel> {
     };
     let _own = lock(&cache.join(format!("lock-{}", flavor.name())))?;
     let build = build_kernel(&cache, &tc, &source, flavor)?;
-    let rust_module = build_module(&cache, &tc, &build, flavor)?;
+    let built = build_module(&cache, &tc, &build, flavor)?;
+    // The next run of this flavor rebuilds module-<flavor> while this run's guest may not
+    // have been given its module yet: this run takes its own copy, under the lock.
+    let own = util::workspace_root()
+        .join("target/vm-stage")
+        .join(format!("kmod-{}", std::process::id()))
+        .join(flavor.name());
+    util::remove_dir(&own)?;
+    fs::create_dir_all(&own).with_context(|| format!("cannot create {}", own.display()))?;
+    let rust_module = own.join("team_rs.ko");
+    fs::copy(&built, &rust_module)
+        .with_context(|| format!("cannot copy {} aside", built.display()))?;
     let team_dir = build.join("drivers/net/team");
     let mut c_modules = vec![team_dir.join("team.ko")];
     for mode in MODES {
