@@ -211,6 +211,9 @@ fn start(
         return ExitCode::from(1);
     }
     sys::pid_file_remove(&pid_file);
+    if let Err(e) = sys::heap::opt_out_of_huge_pages() {
+        log::dbg(1, || format!("Transparent huge pages stay on: {e}"));
+    }
     let mut ready = Ready::none();
     if args.daemonize {
         match sys::daemonize() {

@@ -352,7 +352,9 @@ async fn set_bursts(ctx: &mut Ctx<RealKernel>) -> Result<(), InitError> {
 
 /// Events or control calls after which the heap is trimmed (start-up counts as many).
 const TRIM_AFTER: usize = 64;
-/// How long after such a burst: once, when it is likely over.
+/// How long the daemon must have been quiet after such a burst before the trim: glibc
+/// keeps what a burst freed (its trim threshold grows with the mmap threshold), so a
+/// trim in the middle of a burst leaves the rest of the burst's garbage in place.
 const TRIM_DELAY: Duration = Duration::from_secs(1);
 
 impl Running {
@@ -373,17 +375,19 @@ impl Running {
             }
         };
         // Work handled since the heap was last trimmed; after a burst, the heap is
-        // trimmed once things have been quiet for a moment.
+        // trimmed once things have been quiet for a moment (each new piece of work moves
+        // the trim on; timers and probe packets do not count as work).
         let mut busy_since_trim: usize = TRIM_AFTER;
+        let mut busy_seen: usize = 0;
         let mut trim_at: Option<tokio::time::Instant> = None;
         let status = loop {
             if let Some(status) = self.daemon.quit {
                 break status;
             }
-            if busy_since_trim >= TRIM_AFTER {
-                busy_since_trim = 0;
+            if busy_since_trim >= TRIM_AFTER && busy_since_trim != busy_seen {
                 trim_at = Some(tokio::time::Instant::now() + TRIM_DELAY);
             }
+            busy_seen = busy_since_trim;
             let trim = async {
                 match trim_at {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -440,6 +444,8 @@ impl Running {
                 }
                 _ = trim => {
                     trim_at = None;
+                    busy_since_trim = 0;
+                    busy_seen = 0;
                     sys::heap::release_free_memory();
                 }
                 _ = sleep => {
