@@ -17,14 +17,8 @@ pub fn release_free_memory() {
 /// Opts the daemon out of transparent huge pages. Its heap is a few hundred KiB of live
 /// data spread over a few MiB of addresses; with THP "always", khugepaged fills every
 /// 2 MiB stretch that has a page in use, and a daemon of 1.5 MB grew to 17 MB while idle.
-/// Failure (an old kernel) changes nothing else, so it is only logged.
-pub fn opt_out_of_huge_pages() -> std::io::Result<()> {
-    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag of this
-    // process (inherited across fork, as a daemonised teamd needs).
-    let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+/// The flag is inherited across fork, as a daemonised teamd needs. Failure (an old kernel)
+/// changes nothing else, so the caller only logs it.
+pub fn opt_out_of_huge_pages() -> nix::Result<()> {
+    nix::sys::prctl::set_thp_disable(true)
 }
