@@ -388,13 +388,9 @@ pub fn build_and_stage_bins() -> Result<PathBuf> {
         "xtask",
         "--message-format=json-render-diagnostics",
     ]))?;
-    // One staging dir per xtask process: concurrent runs must not swap a
-    // running guest's binaries under it. Dirs of finished runs are swept.
-    let stage_root = util::workspace_root().join("target/vm-stage");
-    sweep_dead_stages(&stage_root)?;
-    let stage = stage_root.join(format!("bin-{}", std::process::id()));
-    util::remove_dir(&stage)?;
-    fs::create_dir_all(&stage)?;
+    // Dirs of finished runs are swept.
+    sweep_dead_stages(&stage_root())?;
+    let stage = own_stage("bin")?;
     for line in out.lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
@@ -422,7 +418,20 @@ pub fn build_and_stage_bins() -> Result<PathBuf> {
     Ok(stage)
 }
 
-/// Removes staging dirs (`bin-<pid>`) whose xtask process has ended.
+fn stage_root() -> PathBuf {
+    util::workspace_root().join("target/vm-stage")
+}
+
+/// A fresh staging dir `<kind>-<pid>` of this xtask process: concurrent runs must not swap
+/// a running guest's binaries or modules under it.
+pub fn own_stage(kind: &str) -> Result<PathBuf> {
+    let stage = stage_root().join(format!("{kind}-{}", std::process::id()));
+    util::remove_dir(&stage)?;
+    fs::create_dir_all(&stage).with_context(|| format!("cannot create {}", stage.display()))?;
+    Ok(stage)
+}
+
+/// Removes staging dirs (`<kind>-<pid>`) whose xtask process has ended.
 fn sweep_dead_stages(root: &Path) -> Result<()> {
     let Ok(entries) = fs::read_dir(root) else {
         return Ok(());
@@ -432,8 +441,7 @@ fn sweep_dead_stages(root: &Path) -> Result<()> {
         let pid = path
             .file_name()
             .and_then(|n| n.to_str())
-            // bin-PID (binaries) or kmod-PID (kernel modules)
-            .and_then(|n| n.split_once('-').map(|(_, pid)| pid))
+            .and_then(|n| n.rsplit_once('-').map(|(_, pid)| pid))
             .and_then(|p| p.parse::<u32>().ok());
         match pid {
             Some(pid) if Path::new(&format!("/proc/{pid}")).exists() => {}

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+use crate::guest;
 use crate::util::{self, output, run};
 
 /// The kernel series `kmod/driver` is written against.
@@ -141,13 +142,7 @@ pub fn prepare(flavor: Flavor) -> Result<Kernel> {
     let built = build_module(&cache, &tc, &build, flavor)?;
     // The next run of this flavor rebuilds module-<flavor> while this run's guest may not
     // have been given its module yet: this run takes its own copy, under the lock.
-    let own = util::workspace_root()
-        .join("target/vm-stage")
-        .join(format!("kmod-{}", std::process::id()))
-        .join(flavor.name());
-    util::remove_dir(&own)?;
-    fs::create_dir_all(&own).with_context(|| format!("cannot create {}", own.display()))?;
-    let rust_module = own.join("team_rs.ko");
+    let rust_module = guest::own_stage(&format!("kmod-{}", flavor.name()))?.join("team_rs.ko");
     fs::copy(&built, &rust_module)
         .with_context(|| format!("cannot copy {} aside", built.display()))?;
     let team_dir = build.join("drivers/net/team");
