@@ -8,12 +8,16 @@ fail() {
     exit 1
 }
 
-# assert_eq EXPECTED ACTUAL WHAT: compare two (multi-line) strings; on mismatch print a
-# unified diff (expected -> actual) and fail.
+# assert_eq EXPECTED ACTUAL WHAT [EXPLAIN...]: compare two (multi-line) strings; on mismatch
+# print a unified diff (expected -> actual), then what the command EXPLAIN prints (on stderr:
+# failure tails end with it), and fail.
 assert_eq() {
     if [ "$1" != "$2" ]; then
         echo "FAIL: $3 differs (-expected +actual):" >&2
         diff -u --label expected --label actual <(printf '%s\n' "$1") <(printf '%s\n' "$2") >&2
+        if [ $# -gt 3 ]; then
+            "${@:4}" >&2
+        fi
         exit 1
     fi
 }

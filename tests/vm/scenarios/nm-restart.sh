@@ -101,17 +101,13 @@ run rteam "$R/teamd"
 # nm_digest IMPL: what NM (and the teamd it ran, whose stderr it logs) said about the team from
 # the kill on: when a respawn goes wrong, this says who gave up and why.
 nm_digest() {
+    echo "--- NM's log of the $1 run, from the kill on:"
     sed -n '/teamd vanished from D-Bus/,$p' "/results/nm.$1.log" |
         grep -E 'nmteam0|teamd|control:|[Ff]ailed|error|panicked|timed out' |
         grep -vE 'l3cfg|platform|dhcp|control: (ConfigDump|ConfigDumpActual|StateDump) \[\]' | head -n 24
 }
-if [ "$(cat /tmp/nm-restart.C)" != "$(cat /tmp/nm-restart.rteam)" ]; then
-    echo "FAIL: teamd killed under NM (C vs rteam) differs (-expected +actual):" >&2
-    diff -u --label expected --label actual /tmp/nm-restart.C /tmp/nm-restart.rteam >&2
-    echo "--- NM's log of the rteam run, from the kill on:" >&2
-    nm_digest rteam >&2
-    fail "teamd killed under NM (C vs rteam): see the diff and NM's log above"
-fi
+assert_eq "$(cat /tmp/nm-restart.C)" "$(cat /tmp/nm-restart.rteam)" "teamd killed under NM (C vs rteam)" \
+    nm_digest rteam
 checks=$((checks + 1))
 for want in "con up: ok" "before: team 100, ports p0 p1, ping ok" "respawned: yes" "same argv: yes" \
     "after: team 100, p0 100, p1 100" "after: ports p0 p1, active p0" "after: ping ok" \
