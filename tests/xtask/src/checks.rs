@@ -82,7 +82,7 @@ pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunO
         }
     }
     let mut skipped = 0;
-    // (scenario, last lines of its output) for each failed scenario
+    // (scenario, its FAIL lines and last lines of output) for each failed scenario
     let mut failure_tails: Vec<(String, Vec<String>)> = Vec::new();
     if !no_vm {
         let mut stages: Vec<(Target, Vec<String>)> = Vec::new();
@@ -151,7 +151,7 @@ pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunO
     };
     // After the verdicts, so a log read from its end shows why (a CI log often is).
     for (name, tail) in &failure_tails {
-        println!("--- {name}: last lines of its output ---");
+        println!("--- {name}: its FAIL lines, then the last lines of its output ---");
         for line in tail {
             println!("{line}");
         }

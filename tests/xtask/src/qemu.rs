@@ -250,17 +250,46 @@ pub fn run_script(
 /// Lines of a failed script's output repeated in summaries.
 const FAILURE_TAIL_LINES: usize = 45;
 
-/// The last `lines` lines of the script's own output (the guest tees it to `output`), or of
+/// Lines kept from the first `FAIL` lines of a failed script (and what follows each).
+const FAILURE_HEAD_LINES: usize = 30;
+
+/// What a summary shows of a failed script: its first `FAIL` lines with what follows each
+/// (a diff, usually), since a scenario that carries on after a failed check may print long
+/// after it; then the last `lines` lines of its output (the guest tees it to `output`), or of
 /// the console if the script never wrote one.
 fn script_output_tail(output: &Path, console: &Path, lines: usize) -> Vec<String> {
     let text = fs::read_to_string(output)
         .or_else(|_| fs::read_to_string(console))
         .unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..]
-        .iter()
-        .map(|l| l.to_string())
-        .collect()
+    let tail_from = all.len().saturating_sub(lines);
+    let mut picked = failure_lines(&all[..tail_from], FAILURE_HEAD_LINES);
+    if !picked.is_empty() {
+        picked.push("[...]".to_string());
+    }
+    picked.extend(all[tail_from..].iter().map(|l| l.to_string()));
+    picked
+}
+
+/// Up to `max` lines of `lines`: each line starting with `FAIL` and the lines after it up to
+/// the next line that is not part of a diff (`---`, `+++`, `@@`, ` `, `-`, `+`).
+fn failure_lines(lines: &[&str], max: usize) -> Vec<String> {
+    let mut picked = Vec::new();
+    let mut in_failure = false;
+    for line in lines {
+        if line.starts_with("FAIL") {
+            in_failure = true;
+        } else if in_failure {
+            in_failure = line.starts_with([' ', '-', '+', '@']);
+        }
+        if in_failure {
+            if picked.len() == max {
+                break;
+            }
+            picked.push(line.to_string());
+        }
+    }
+    picked
 }
 
 /// A fresh `target/vm-runs/NAME-TIME-PID` directory.
@@ -286,5 +315,33 @@ fn print_tail(path: &Path, lines: usize) {
     eprintln!("--- console (last {lines} lines) ---");
     for line in &all[all.len().saturating_sub(lines)..] {
         eprintln!("{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure_lines;
+
+    #[test]
+    fn failure_lines_keep_each_fail_with_its_diff() {
+        let out = [
+            "same: a",
+            "FAIL: good/x differs (-C +rteam):",
+            "--- C",
+            "+++ rteam",
+            "@@ -1 +1 @@",
+            "-1",
+            "+2",
+            "same: b",
+            "FAIL: bad/y: rteam exit status 0, not 1",
+            "same: c",
+        ];
+        let picked = failure_lines(&out, 30);
+        assert_eq!(picked.len(), 7);
+        assert_eq!(picked[0], "FAIL: good/x differs (-C +rteam):");
+        assert_eq!(picked[5], "+2");
+        assert_eq!(picked[6], "FAIL: bad/y: rteam exit status 0, not 1");
+        assert_eq!(failure_lines(&out, 3).len(), 3);
+        assert!(failure_lines(&["same: a"], 30).is_empty());
     }
 }
