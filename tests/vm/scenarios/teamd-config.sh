@@ -14,8 +14,9 @@
 #              the same state and print the same first error line.
 #
 # Ports are veth pairs p0..p2 (peers q0..q2) that stay down, so nothing flaps
-# while the dumps are taken. lacp is left out (no lacp runner yet), and so
-# are arp_ping/nsna_ping/tipc watchers (not implemented yet).
+# while the dumps are taken. The lacp runner and the arp_ping/nsna_ping
+# watches need a peer that answers: their scenarios (lacp-*, teamd-arp,
+# teamd-nsna) compare them. tipc is not implemented.
 set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 
