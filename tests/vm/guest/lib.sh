@@ -23,6 +23,9 @@ assert_eq() {
 }
 
 # mk_veth_pair A B: create veth pair A <-> B, both left down (ports must be down to enslave).
+# For up to 1 s the kernel has not yet applied the new pair's carrier-off, and team.ko takes
+# a port enslaved then as link up: a scenario that enslaves them while both ends stay down
+# waits that out (teamd-config).
 mk_veth_pair() {
     ip link add "$1" type veth peer name "$2" || fail "cannot create veth $1/$2"
     ip link set "$1" down

@@ -388,8 +388,6 @@ pub fn build_and_stage_bins() -> Result<PathBuf> {
         "xtask",
         "--message-format=json-render-diagnostics",
     ]))?;
-    // Dirs of finished runs are swept.
-    sweep_dead_stages(&stage_root())?;
     let stage = own_stage("bin")?;
     for line in out.lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -418,14 +416,12 @@ pub fn build_and_stage_bins() -> Result<PathBuf> {
     Ok(stage)
 }
 
-fn stage_root() -> PathBuf {
-    util::workspace_root().join("target/vm-stage")
-}
-
 /// A fresh staging dir `<kind>-<pid>` of this xtask process: concurrent runs must not swap
-/// a running guest's binaries or modules under it.
+/// a running guest's binaries or modules under it. Dirs of ended processes are swept first.
 pub fn own_stage(kind: &str) -> Result<PathBuf> {
-    let stage = stage_root().join(format!("{kind}-{}", std::process::id()));
+    let root = util::workspace_root().join("target/vm-stage");
+    sweep_dead_stages(&root)?;
+    let stage = root.join(format!("{kind}-{}", std::process::id()));
     util::remove_dir(&stage)?;
     fs::create_dir_all(&stage).with_context(|| format!("cannot create {}", stage.display()))?;
     Ok(stage)
