@@ -35,7 +35,8 @@ pub struct Args {
     pub usock: bool,
 }
 
-const SPEC: Spec = Spec {
+/// Also read by `doc_tests`, which checks the man page and completions against it.
+pub(crate) const SPEC: Spec = Spec {
     short: "hdkevf:c:p:gl:roNt:nDZ:Uu",
     long: &[
         ("help", HasArg::No, 'h'),

@@ -169,6 +169,21 @@ fn full_name(index: usize) -> String {
     }
 }
 
+/// Every node of the tree as its words ("port config update") with its parameters, in
+/// tree order; for the tests that keep the man page and completions in step.
+#[cfg(test)]
+pub fn tree() -> Vec<(String, &'static [&'static str])> {
+    (0..TREE.len())
+        .map(|i| (full_name(i), TREE[i].params))
+        .collect()
+}
+
+/// Whether the node with these words runs a command (rather than only grouping others).
+#[cfg(test)]
+pub fn is_command(words: &str) -> bool {
+    (0..TREE.len()).any(|i| TREE[i].action.is_some() && full_name(i) == words)
+}
+
 /// The help text, printed to stdout by `-h` and after every usage error.
 pub fn help(argv0: &str) -> String {
     let mut text = format!(

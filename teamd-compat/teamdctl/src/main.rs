@@ -8,6 +8,8 @@
 
 mod cmd;
 mod ctl;
+#[cfg(test)]
+mod doc_tests;
 mod view;
 
 use cmd::Action;

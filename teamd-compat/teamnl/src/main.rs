@@ -4,6 +4,8 @@
 //! people cannot tell the two apart.
 
 mod cstr;
+#[cfg(test)]
+mod doc_tests;
 mod format;
 
 use std::io::Write;
