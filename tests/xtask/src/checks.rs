@@ -1,12 +1,16 @@
 //! `cargo xtask test`: the host checks, then each VM scenario in its own boot.
 
+use std::collections::HashMap;
 use std::fs;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Result};
 
 use crate::guest::{self, Driver};
 use crate::kernel::{self, Flavor};
+use crate::package;
 use crate::qemu::{self, RunOpts};
 use crate::util;
 
@@ -85,53 +89,40 @@ pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunO
     // (scenario, its FAIL lines and last lines of output) for each failed scenario
     let mut failure_tails: Vec<(String, Vec<String>)> = Vec::new();
     if !no_vm {
-        let mut stages: Vec<(Target, Vec<String>)> = Vec::new();
+        let mut jobs: Vec<(Target, String)> = Vec::new();
         match only {
-            Some(name) => stages.push((only_target, vec![name.to_string()])),
+            Some(name) => jobs.push((only_target, name.to_string())),
             None => {
-                stages.push((Target::Debian, scenario_names()?));
+                jobs.extend(scenario_names()?.into_iter().map(|n| (Target::Debian, n)));
                 for (name, driver) in RUST_DRIVER_RUNS {
-                    stages.push((Target::Ours(Flavor::Rteam, *driver), vec![name.to_string()]));
+                    jobs.push((Target::Ours(Flavor::Rteam, *driver), name.to_string()));
                 }
             }
         }
-        let bins = guest::build_and_stage_bins();
-        for (target, scenarios) in stages {
-            let label = target.label();
-            // A broken image, kernel or build fails the run but still ends in the summary.
-            let ready = match &bins {
-                Ok(bins) => target.image().map(|image| (image, bins)),
-                Err(e) => Err(anyhow::anyhow!("release build failed: {e:#}")),
-            };
-            let (image, bins) = match ready {
-                Ok(ready) => ready,
-                Err(e) => {
-                    eprintln!("xtask: error: {e:#}");
-                    results.push((format!("VM image{label}"), false, String::new()));
-                    skipped += scenarios.len();
-                    continue;
-                }
-            };
-            for name in scenarios {
-                eprintln!("xtask: scenario {name}{label}");
-                let started = Instant::now();
-                let script = util::scenario_path(&name)?;
-                let finished = qemu::run_script(&image, bins, &script, opts.clone(), false)?;
-                let detail = format!(
-                    "{}, {:.1} s",
-                    finished.outcome.describe(),
-                    started.elapsed().as_secs_f64()
-                );
-                if !finished.outcome.passed() {
-                    failure_tails.push((format!("{name}{label}"), finished.failure_tail));
-                }
-                results.push((
-                    format!("scenario {name}{label}"),
-                    finished.outcome.passed(),
-                    detail,
-                ));
+        // pkg-* scenarios install what `cargo xtask package` makes (and checks: lintian, rpm)
+        let wants_packages = jobs.iter().any(|(_, name)| {
+            util::scenario_path(name).is_ok_and(|path| qemu::needs_packages(&path))
+        });
+        if wants_packages {
+            eprintln!("xtask: cargo xtask package");
+            let started = Instant::now();
+            let built = package::build(&package::default_out_dir());
+            if let Err(e) = &built {
+                eprintln!("xtask: error: {e:#}");
             }
+            let took = format!("{:.1} s", started.elapsed().as_secs_f64());
+            results.push(("cargo xtask package".into(), built.is_ok(), took));
         }
+        let started = Instant::now();
+        let outcome = run_jobs(jobs, &opts);
+        eprintln!(
+            "xtask: VM scenarios took {:.0} s ({} at a time)",
+            started.elapsed().as_secs_f64(),
+            vm_jobs()
+        );
+        skipped += outcome.skipped;
+        results.extend(outcome.results);
+        failure_tails.extend(outcome.failure_tails);
     }
 
     let failed = results.iter().filter(|(_, ok, _)| !ok).count();
@@ -161,6 +152,139 @@ pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunO
         results.len() - failed
     );
     Ok(if failed == 0 { 0 } else { 1 })
+}
+
+/// How many guests run at once: `RTEAM_VM_JOBS`, else 2. Each guest is one qemu TCG process
+/// with 2 vCPUs; most scenarios spend much of their time waiting on timers, so two guests
+/// share a 2-core machine well.
+fn vm_jobs() -> usize {
+    std::env::var("RTEAM_VM_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
+
+/// What the VM part of a run produced, in job order.
+#[derive(Default)]
+struct JobsOutcome {
+    results: Vec<(String, bool, String)>,
+    failure_tails: Vec<(String, Vec<String>)>,
+    skipped: usize,
+}
+
+/// Runs each (target, scenario) in a guest of its own, `vm_jobs()` guests at a time, in list
+/// order. An image (our kernel: built on first use) is made once per target, by the first job
+/// that needs it; a job whose image or build failed is reported and counted as skipped.
+fn run_jobs(jobs: Vec<(Target, String)>, opts: &RunOpts) -> JobsOutcome {
+    let bins = guest::build_and_stage_bins();
+    // target label -> its image, or why there is none
+    let images: Mutex<HashMap<String, std::result::Result<Arc<guest::Image>, String>>> =
+        Mutex::default();
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, JobResult)>> = Mutex::default();
+    let image_for = |target: Target| -> std::result::Result<Arc<guest::Image>, String> {
+        let mut images = images.lock().unwrap_or_else(|e| e.into_inner());
+        images
+            .entry(target.label())
+            .or_insert_with(|| match &bins {
+                Ok(_) => target.image().map(Arc::new).map_err(|e| format!("{e:#}")),
+                Err(e) => Err(format!("release build failed: {e:#}")),
+            })
+            .clone()
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..vm_jobs().min(jobs.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((target, name)) = jobs.get(i) else {
+                    break;
+                };
+                let result = match (image_for(*target), &bins) {
+                    (Ok(image), Ok(bins)) => run_one(&image, bins, *target, name, opts),
+                    (Err(why), _) => JobResult::NoImage(why),
+                    (_, Err(e)) => JobResult::NoImage(format!("release build failed: {e:#}")),
+                };
+                done.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, result));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    let mut outcome = JobsOutcome::default();
+    let mut reported_images = Vec::new();
+    for (i, result) in done {
+        let (target, name) = &jobs[i];
+        let label = target.label();
+        match result {
+            JobResult::Ran {
+                passed,
+                detail,
+                tail,
+            } => {
+                if !passed {
+                    outcome.failure_tails.push((format!("{name}{label}"), tail));
+                }
+                outcome
+                    .results
+                    .push((format!("scenario {name}{label}"), passed, detail));
+            }
+            JobResult::NoImage(why) => {
+                outcome.skipped += 1;
+                // one line per broken image, not one per scenario
+                if !reported_images.contains(&label) {
+                    eprintln!("xtask: error: {why}");
+                    outcome
+                        .results
+                        .push((format!("VM image{label}"), false, String::new()));
+                    reported_images.push(label);
+                }
+            }
+        }
+    }
+    outcome
+}
+
+/// How one job ended.
+enum JobResult {
+    Ran {
+        passed: bool,
+        detail: String,
+        tail: Vec<String>,
+    },
+    NoImage(String),
+}
+
+fn run_one(
+    image: &guest::Image,
+    bins: &std::path::Path,
+    target: Target,
+    name: &str,
+    opts: &RunOpts,
+) -> JobResult {
+    let label = target.label();
+    eprintln!("xtask: scenario {name}{label}");
+    let started = Instant::now();
+    let finished = util::scenario_path(name)
+        .and_then(|script| qemu::run_script(image, bins, &script, opts.clone(), false));
+    match finished {
+        Ok(finished) => JobResult::Ran {
+            passed: finished.outcome.passed(),
+            detail: format!(
+                "{}, {:.1} s",
+                finished.outcome.describe(),
+                started.elapsed().as_secs_f64()
+            ),
+            tail: finished.failure_tail,
+        },
+        Err(e) => JobResult::Ran {
+            passed: false,
+            detail: format!("cannot run: {e:#}"),
+            tail: Vec::new(),
+        },
+    }
 }
 
 /// Scenario names (file stems) in `tests/vm/scenarios`, sorted, without the demo.

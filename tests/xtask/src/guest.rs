@@ -17,7 +17,7 @@ use crate::util::{self, output, run};
 const SUITE: &str = "bookworm";
 
 /// Bump when `build_image` changes what it makes, so cached images are rebuilt.
-const RECIPE_VERSION: u32 = 2;
+const RECIPE_VERSION: u32 = 3;
 
 /// Guest packages. libteam-utils provides the C teamd/teamdctl/teamnl we compare against.
 const PACKAGES: &[&str] = &[
@@ -40,7 +40,16 @@ const PACKAGES: &[&str] = &[
     "busybox",
     "socat",
     "jq",
+    // pkg-rpm installs our .rpm into a scratch root
+    "rpm",
+    // a DHCP server in a namespace, for teams configured by networkd
+    "dnsmasq-base",
 ];
+
+/// Packages whose .debs the image keeps in apt's cache (with the package lists), so that a
+/// scenario can reinstall them by name with no network: pkg-deb gives the system back to
+/// libteam after removing ours.
+const CACHED_DEBS: &[&str] = &["libteam-utils", "libteamdctl0"];
 
 /// What the host needs to build and boot the guest.
 /// (depmod runs inside the guest root; busybox packs the initramfs; xz unpacks the kernel.)
@@ -86,8 +95,9 @@ pub fn prepare() -> Result<Image> {
 
     let (kpkg, kversion) = newest_kernel()?;
     let recipe = format!(
-        "recipe: {RECIPE_VERSION}\nsuite: {SUITE}\nvariant: minbase\ninclude: {}\nkernel: {kpkg} {kversion}\n",
-        PACKAGES.join(",")
+        "recipe: {RECIPE_VERSION}\nsuite: {SUITE}\nvariant: minbase\ninclude: {}\ncached: {}\nkernel: {kpkg} {kversion}\n",
+        PACKAGES.join(","),
+        CACHED_DEBS.join(",")
     );
     let image_dir = cache.join("image");
     if read(&image_dir.join("recipe.txt")) != recipe {
@@ -183,11 +193,17 @@ fn build_image(cache: &Path, image_dir: &Path, kpkg: &str, recipe: &str) -> Resu
     eprintln!("xtask: building guest rootfs (about a minute)...");
     let started = std::time::Instant::now();
     // No mirror argument: mmdebstrap then uses this machine's apt sources.
+    // Lists kept: apt in the guest then knows the suite's packages (see CACHED_DEBS).
     run(Command::new("mmdebstrap")
-        .args(["--variant=minbase", "--quiet"])
+        .args(["--variant=minbase", "--quiet", "--skip=cleanup/apt/lists"])
         .arg(format!("--include={}", PACKAGES.join(",")))
         .arg(SUITE)
         .arg(&rootfs))?;
+
+    run(Command::new("apt-get")
+        .args(["download", "-qq", "-o", "APT::Sandbox::User=root"])
+        .args(CACHED_DEBS)
+        .current_dir(rootfs.join("var/cache/apt/archives")))?;
 
     // The kernel is never installed on the host: download and unpack only.
     let kdir = tmp.join("kernel");

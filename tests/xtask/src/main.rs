@@ -7,6 +7,8 @@ mod bench;
 mod checks;
 mod guest;
 mod kernel;
+mod man;
+mod package;
 mod qemu;
 mod util;
 
@@ -74,6 +76,12 @@ enum Cmd {
         #[arg(long, default_value_t = 2400)]
         timeout: u64,
     },
+    /// The .deb and .rpm packages (rteam, rteam-dev, rteam-devel), built and checked.
+    Package {
+        /// Where the packages go (default: target/packages/); old ones there are removed.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Clone, Copy)]
@@ -84,6 +92,10 @@ struct VmOpts {
     /// Kill the guest after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
+    /// How the guest boots: plain (bash runs the script) or systemd (systemd as PID 1 runs
+    /// it as a unit). Default: the script's `# vm-boot:` line, else plain.
+    #[arg(long, value_enum)]
+    boot: Option<qemu::Boot>,
     #[command(flatten)]
     target: KernelOpts,
 }
@@ -201,13 +213,25 @@ fn run(cli: Cli) -> Result<u8> {
                 keep,
                 timeout: std::time::Duration::from_secs(timeout),
                 results_to: None,
+                boot: None,
             },
         ),
+        Cmd::Package { out } => {
+            let out = out.unwrap_or_else(package::default_out_dir);
+            let packages = package::build(&out)?;
+            for path in packages.all() {
+                println!("{}", path.display());
+            }
+            Ok(0)
+        }
     }
 }
 
 /// Build everything, boot once, print output live; the exit code is the script's.
 fn run_one(script: &std::path::Path, opts: VmOpts) -> Result<u8> {
+    if qemu::needs_packages(script) {
+        package::build(&package::default_out_dir())?;
+    }
     let image = opts.target.image()?;
     let bins = guest::build_and_stage_bins()?;
     let finished = qemu::run_script(&image, &bins, script, opts.into(), true)?;
@@ -220,6 +244,7 @@ impl From<VmOpts> for qemu::RunOpts {
             keep: o.keep,
             timeout: std::time::Duration::from_secs(o.timeout),
             results_to: None,
+            boot: o.boot,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +22,51 @@ pub struct RunOpts {
     pub timeout: Duration,
     /// Copy the guest's /results here after the run (the bench reads its raw data there).
     pub results_to: Option<PathBuf>,
+    /// How the guest boots; `None`: as the script's `# vm-boot:` header line says (plain
+    /// without one).
+    pub boot: Option<Boot>,
+}
+
+/// How the guest boots before it runs the script.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Boot {
+    /// bash as PID 1 runs the script directly (guest/init.sh): fast, no services.
+    Plain,
+    /// systemd as PID 1 (journald, udev, dbus, units the script's `# vm-units:` line names)
+    /// runs the script as a unit after multi-user.target (guest/systemd-boot.sh).
+    Systemd,
+}
+
+/// The value of a `# KEY: value` line in a script's header (its leading comment lines), which
+/// is how a scenario tells the harness what it needs (`vm-boot`, `vm-units`, `vm-needs`).
+pub fn header_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let prefix = format!("# {key}:");
+    text.lines()
+        .take_while(|l| l.starts_with('#') || l.trim().is_empty())
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(str::trim)
+}
+
+/// Whether a scenario needs our packages built first (`# vm-needs: packages`).
+pub fn needs_packages(script: &Path) -> bool {
+    fs::read_to_string(script).is_ok_and(|text| {
+        header_value(&text, "vm-needs")
+            .is_some_and(|v| v.split_whitespace().any(|w| w == "packages"))
+    })
+}
+
+impl Boot {
+    /// The boot a script asks for in a `# vm-boot: plain|systemd` line of its header.
+    pub fn of_script(text: &str) -> Result<Option<Boot>> {
+        let Some(value) = header_value(text, "vm-boot") else {
+            return Ok(None);
+        };
+        match value {
+            "plain" => Ok(Some(Boot::Plain)),
+            "systemd" => Ok(Some(Boot::Systemd)),
+            other => anyhow::bail!("unknown '# vm-boot: {other}' (plain or systemd)"),
+        }
+    }
 }
 
 /// A finished guest run: how it ended and, if it failed, the end of the script's output
@@ -95,6 +141,25 @@ pub fn run_script(
     }
     let console_path = run_dir.join("console.log");
     let tests = util::workspace_root().join("tests/vm");
+    let script_text =
+        fs::read_to_string(script).with_context(|| format!("cannot read {}", script.display()))?;
+    let boot = match opts.boot {
+        Some(boot) => boot,
+        None => Boot::of_script(&script_text)
+            .with_context(|| format!("in {}", script.display()))?
+            .unwrap_or(Boot::Plain),
+    };
+    let mut cmdline = "console=ttyS0 quiet panic=-1 rdinit=/init".to_string();
+    if boot == Boot::Systemd {
+        // read by guest/init.sh; systemd ignores it
+        cmdline.push_str(" rteam.boot=systemd");
+    }
+    if let Some(extra) = header_value(&script_text, "vm-cmdline") {
+        // the scenario's own kernel arguments (networkd-cmdline: team=, ip=), read in the
+        // guest by whatever parses /proc/cmdline there
+        cmdline.push(' ');
+        cmdline.push_str(extra);
+    }
 
     let mut cmd = Command::new("qemu-system-x86_64");
     cmd.args([
@@ -115,7 +180,8 @@ pub fn run_script(
     .arg("-initrd")
     .arg(&image.initrd)
     // panic=-1 + -no-reboot: a guest panic ends qemu instead of hanging.
-    .args(["-append", "console=ttyS0 quiet panic=-1 rdinit=/init"]);
+    .arg("-append")
+    .arg(&cmdline);
     for (tag, path, readonly) in [
         ("rootfs", image.rootfs.as_path(), true),
         ("bin", bins, true),
@@ -292,15 +358,18 @@ fn failure_lines(lines: &[&str], max: usize) -> Vec<String> {
     picked
 }
 
-/// A fresh `target/vm-runs/NAME-TIME-PID` directory.
+/// A fresh `target/vm-runs/NAME-TIME-PID-N` directory (N: this process's run count, as one
+/// xtask runs several guests at once, the same scenario on two kernels among them).
 fn new_run_dir(name: &str) -> Result<PathBuf> {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let n = RUNS.fetch_add(1, Ordering::SeqCst);
     let dir = util::workspace_root()
         .join("target/vm-runs")
-        .join(format!("{name}-{secs}-{}", std::process::id()));
+        .join(format!("{name}-{secs}-{}-{n}", std::process::id()));
     util::remove_dir(&dir)?;
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     Ok(dir)
@@ -320,7 +389,36 @@ fn print_tail(path: &Path, lines: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::failure_lines;
+    use super::{failure_lines, Boot};
+
+    #[test]
+    fn boot_comes_from_the_header_only() {
+        let systemd = "#!/bin/bash\n# pkg-deb: ...\n# vm-boot: systemd\n\nset -e\n";
+        assert_eq!(Boot::of_script(systemd).ok().flatten(), Some(Boot::Systemd));
+        assert_eq!(
+            Boot::of_script("#!/bin/bash\n# vm-boot: plain\n")
+                .ok()
+                .flatten(),
+            Some(Boot::Plain)
+        );
+        // a line past the header (e.g. in a heredoc) is not a header line
+        let body = "#!/bin/bash\nset -e\n# vm-boot: systemd\n";
+        assert_eq!(Boot::of_script(body).ok().flatten(), None);
+        assert!(Boot::of_script("#!/bin/bash\n# vm-boot: sysv\n").is_err());
+    }
+
+    #[test]
+    fn cmdline_arguments_come_from_the_header() {
+        let text = "#!/bin/bash\n# vm-boot: systemd\n# vm-cmdline: team=team0:eth1,eth2:lacp ip=team0:dhcp\nset -e\n# vm-cmdline: no\n";
+        assert_eq!(
+            super::header_value(text, "vm-cmdline"),
+            Some("team=team0:eth1,eth2:lacp ip=team0:dhcp")
+        );
+        assert_eq!(
+            super::header_value("#!/bin/bash\nset -e\n", "vm-cmdline"),
+            None
+        );
+    }
 
     #[test]
     fn failure_lines_keep_each_fail_with_its_diff() {
