@@ -390,9 +390,17 @@ fn module_load_order(moddir: &Path, roots: &[&str]) -> Result<Vec<(String, Strin
     Ok(order)
 }
 
-/// Build the workspace's binaries and libteamdctl.so.0 in release mode and copy them to a
-/// staging directory that the guest mounts at /opt/rteam/bin.
-pub fn build_and_stage_bins() -> Result<PathBuf> {
+/// What the workspace's release build produced.
+pub struct ReleaseBuild {
+    /// Every binary of the workspace (xtask aside).
+    pub executables: Vec<PathBuf>,
+    /// nm-plugin's cdylib, `libteamdctl.so` (soname libteamdctl.so.0).
+    pub libteamdctl: PathBuf,
+}
+
+/// The workspace's binaries and libteamdctl in release mode: one build serves the VM's
+/// staged binaries and `cargo xtask package`.
+pub fn release_build() -> Result<ReleaseBuild> {
     let out = output(util::cargo().args([
         "build",
         "--release",
@@ -404,31 +412,47 @@ pub fn build_and_stage_bins() -> Result<PathBuf> {
         "xtask",
         "--message-format=json-render-diagnostics",
     ]))?;
-    let stage = own_stage("bin")?;
+    let mut executables = Vec::new();
+    let mut libteamdctl = None;
     for line in out.lines() {
         let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
         if let Some(exe) = msg.get("executable").and_then(|e| e.as_str()) {
-            let exe = Path::new(exe);
-            let name = exe.file_name().context("executable without a name")?;
-            fs::copy(exe, stage.join(name))
-                .with_context(|| format!("cannot stage {}", exe.display()))?;
+            executables.push(PathBuf::from(exe));
         }
-        // nm-plugin's cdylib, under the soname programs load it by
         let is_cdylib = msg["target"]["kind"]
             .as_array()
             .is_some_and(|k| k.iter().any(|k| k == "cdylib"));
         if is_cdylib {
-            for file in msg["filenames"].as_array().into_iter().flatten() {
-                let Some(file) = file.as_str().filter(|f| f.ends_with("/libteamdctl.so")) else {
-                    continue;
-                };
-                fs::copy(file, stage.join("libteamdctl.so.0"))
-                    .with_context(|| format!("cannot stage {file}"))?;
+            let files = msg["filenames"].as_array().into_iter().flatten();
+            if let Some(file) = files
+                .filter_map(|f| f.as_str())
+                .find(|f| f.ends_with("/libteamdctl.so"))
+            {
+                libteamdctl = Some(PathBuf::from(file));
             }
         }
     }
+    Ok(ReleaseBuild {
+        executables,
+        libteamdctl: libteamdctl.context("the release build produced no libteamdctl.so")?,
+    })
+}
+
+/// Build the workspace's binaries and libteamdctl.so.0 in release mode and copy them to a
+/// staging directory that the guest mounts at /opt/rteam/bin.
+pub fn build_and_stage_bins() -> Result<PathBuf> {
+    let built = release_build()?;
+    let stage = own_stage("bin")?;
+    for exe in &built.executables {
+        let name = exe.file_name().context("executable without a name")?;
+        fs::copy(exe, stage.join(name))
+            .with_context(|| format!("cannot stage {}", exe.display()))?;
+    }
+    // under the soname programs load it by
+    fs::copy(&built.libteamdctl, stage.join("libteamdctl.so.0"))
+        .with_context(|| format!("cannot stage {}", built.libteamdctl.display()))?;
     Ok(stage)
 }
 

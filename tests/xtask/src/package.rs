@@ -12,7 +12,7 @@ use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::{man, util};
+use crate::{guest, man, util};
 
 mod check;
 
@@ -152,59 +152,27 @@ struct Built {
     networkd: Vec<PathBuf>,
 }
 
-/// The workspace's release build, with the same arguments as the VM's (guest.rs), so that
-/// `cargo xtask test` builds once for both.
+/// The workspace's release build (the VM's too: `cargo xtask test` builds once for both),
+/// and in it the files the packages ship.
 fn build_release() -> Result<Built> {
-    let out = util::output(util::cargo().args([
-        "build",
-        "--release",
-        "--workspace",
-        "--bins",
-        "--lib",
-        "--exclude",
-        "xtask",
-        "--message-format=json-render-diagnostics",
-    ]))?;
-    let mut programs = vec![None; PROGRAMS.len()];
-    let mut networkd = vec![None; NETWORKD_PROGRAMS.len()];
-    let mut library = None;
-    for line in out.lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if let Some(exe) = msg.get("executable").and_then(|e| e.as_str()) {
-            let exe = PathBuf::from(exe);
-            let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if let Some(i) = PROGRAMS.iter().position(|p| *p == name) {
-                programs[i] = Some(exe);
-            } else if let Some(i) = NETWORKD_PROGRAMS.iter().position(|p| *p == name) {
-                networkd[i] = Some(exe);
-            }
-        }
-        let is_cdylib = msg["target"]["kind"]
-            .as_array()
-            .is_some_and(|k| k.iter().any(|k| k == "cdylib"));
-        if is_cdylib {
-            let files = msg["filenames"].as_array().into_iter().flatten();
-            if let Some(file) = files
-                .filter_map(|f| f.as_str())
-                .find(|f| f.ends_with("/libteamdctl.so"))
-            {
-                library = Some(PathBuf::from(file));
-            }
-        }
-    }
-    let programs = programs
-        .into_iter()
-        .zip(PROGRAMS)
-        .map(|(p, name)| p.with_context(|| format!("the release build produced no {name}")))
+    let build = guest::release_build()?;
+    let find = |name: &str| {
+        build
+            .executables
+            .iter()
+            .find(|e| e.file_name().is_some_and(|n| n == name))
+            .cloned()
+            .with_context(|| format!("the release build produced no {name}"))
+    };
+    let programs = PROGRAMS
+        .iter()
+        .map(|p| find(p))
         .collect::<Result<Vec<_>>>()?;
-    let library = library.context("the release build produced no libteamdctl.so")?;
-    let networkd = networkd
-        .into_iter()
-        .zip(NETWORKD_PROGRAMS)
-        .map(|(p, name)| p.with_context(|| format!("the release build produced no {name}")))
+    let networkd = NETWORKD_PROGRAMS
+        .iter()
+        .map(|p| find(p))
         .collect::<Result<Vec<_>>>()?;
+    let library = build.libteamdctl;
     let release_dir = programs[0]
         .parent()
         .context("teamd's path has no directory")?
