@@ -6,7 +6,8 @@
 //! * [`select`]: aggregators and the `agg_select_policy` choice;
 //! * [`machine`]: the event → action machine tying them together;
 //! * [`action`]: what the machine asks the daemon to do;
-//! * [`filter`]: the classic BPF filter for the per-port LACP socket.
+//! * [`filter`]: the classic BPF filter for the per-port LACP socket;
+//! * [`warm`]: the state a warm restart hands from one daemon to the next.
 //!
 //! Sockets, timers, kernel options and logging belong to the daemon.
 
@@ -18,6 +19,7 @@ pub mod lacpdu;
 pub mod machine;
 pub mod port;
 pub mod select;
+pub mod warm;
 
 #[cfg(test)]
 mod sim_tests;
@@ -28,3 +30,4 @@ pub use lacpdu::{Lacpdu, LacpduError, LacpduInfo};
 pub use machine::{Config, Lacp, SelectAggError};
 pub use port::{Link, Port, PortConfig, PortState, PortTimer};
 pub use select::{Ports, SelectPolicy};
+pub use warm::{PortSnapshot, Snapshot};

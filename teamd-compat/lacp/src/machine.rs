@@ -60,12 +60,15 @@ pub enum SelectAggError {
 pub struct Lacp {
     pub cfg: Config,
     pub ports: Ports,
-    team_mac: [u8; 6],
-    admin_up: bool,
-    carrier_up: bool,
+    pub(crate) team_mac: [u8; 6],
+    pub(crate) admin_up: bool,
+    pub(crate) carrier_up: bool,
     /// A valid LACPDU has been received on some port (ends `fallback`).
-    partner_seen: bool,
-    out: Vec<Action>,
+    pub(crate) partner_seen: bool,
+    /// A warm restart in progress: the saved state of the ports not yet
+    /// restored (see [`crate::warm`]).
+    pub(crate) restoring: Option<crate::warm::Snapshot>,
+    pub(crate) out: Vec<Action>,
 }
 
 impl Lacp {
@@ -81,6 +84,7 @@ impl Lacp {
             admin_up,
             carrier_up: false,
             partner_seen: false,
+            restoring: None,
             out: Vec::new(),
         };
         (lacp, vec![Action::SetCarrier(false)])
@@ -118,11 +122,11 @@ impl Lacp {
             .is_some_and(|p| self.ports.in_selected_agg(p))
     }
 
-    fn take(&mut self) -> Vec<Action> {
+    pub(crate) fn take(&mut self) -> Vec<Action> {
         std::mem::take(&mut self.out)
     }
 
-    fn log(&mut self, level: LogLevel, msg: String) {
+    pub(crate) fn log(&mut self, level: LogLevel, msg: String) {
         self.out.push(Action::Log { level, msg });
     }
 
@@ -189,6 +193,12 @@ impl Lacp {
     /// The team device went admin up (all ports `expired`) or down
     /// (`disabled`; a LACPDU or link event may move them on again, silently).
     pub fn admin_state_changed(&mut self, up: bool) -> Vec<Action> {
+        self.admin_update(up);
+        self.refresh_actors();
+        self.take()
+    }
+
+    pub(crate) fn admin_update(&mut self, up: bool) {
         self.admin_up = up;
         let target = if up {
             PortState::Expired
@@ -206,8 +216,6 @@ impl Lacp {
                 self.send(i);
             }
         }
-        self.refresh_actors();
-        self.take()
     }
 
     /// The team MAC changed: it is the actor system id.
@@ -318,7 +326,7 @@ impl Lacp {
 
     // ---- C teamd's procedures --------------------------------------------
 
-    fn link_update(&mut self, ifindex: u32, link: Link) {
+    pub(crate) fn link_update(&mut self, ifindex: u32, link: Link) {
         let Some(p) = self.ports.get_mut(ifindex) else {
             return;
         };
@@ -334,7 +342,7 @@ impl Lacp {
         }
     }
 
-    fn set_state(&mut self, ifindex: u32, new: PortState) {
+    pub(crate) fn set_state(&mut self, ifindex: u32, new: PortState) {
         let Some(p) = self.ports.get(ifindex) else {
             return;
         };
@@ -479,7 +487,7 @@ impl Lacp {
         true
     }
 
-    fn agg_update(&mut self, ifindex: u32) {
+    pub(crate) fn agg_update(&mut self, ifindex: u32) {
         let Some(p) = self.ports.get(ifindex) else {
             return;
         };
@@ -503,7 +511,7 @@ impl Lacp {
         self.selected_agg_update(None);
     }
 
-    fn selected_agg_update(&mut self, next: Option<u32>) {
+    pub(crate) fn selected_agg_update(&mut self, next: Option<u32>) {
         let next = next.or_else(|| self.ports.next_agg());
         if self.ports.selected_lead != next {
             self.log(
@@ -579,7 +587,7 @@ impl Lacp {
         s
     }
 
-    fn actor_update(&mut self, ifindex: u32) {
+    pub(crate) fn actor_update(&mut self, ifindex: u32) {
         let Some(p) = self.ports.get(ifindex) else {
             return;
         };
@@ -591,7 +599,7 @@ impl Lacp {
 
     /// Beyond C: any port whose actor state byte is now different from the
     /// one it last advertised tells its partner at once.
-    fn refresh_actors(&mut self) {
+    pub(crate) fn refresh_actors(&mut self) {
         let stale: Vec<u32> = self
             .ports
             .list
@@ -605,7 +613,7 @@ impl Lacp {
         }
     }
 
-    fn send(&mut self, ifindex: u32) {
+    pub(crate) fn send(&mut self, ifindex: u32) {
         if !self.admin_up {
             return;
         }

@@ -35,6 +35,8 @@ struct Sim {
     timers: BTreeMap<(usize, u32, PortTimer), Duration>,
     now: Duration,
     in_flight: Vec<(usize, u32, Vec<u8>)>,
+    /// A side whose daemon is gone (warm restart): frames to it are lost.
+    gone: Option<usize>,
 }
 
 impl Sim {
@@ -55,6 +57,7 @@ impl Sim {
             timers: BTreeMap::new(),
             now: Duration::ZERO,
             in_flight: Vec::new(),
+            gone: None,
         }
     }
 
@@ -116,6 +119,9 @@ impl Sim {
         loop {
             while !self.in_flight.is_empty() {
                 let (side, ifindex, frame) = self.in_flight.remove(0);
+                if self.gone == Some(side) {
+                    continue;
+                }
                 let acts = self.sides[side].lacp.frame_received(ifindex, &frame);
                 self.apply(side, acts);
             }
@@ -135,6 +141,40 @@ impl Sim {
             }
         }
         self.now = end;
+    }
+
+    /// `side`'s daemon leaves warm (last LACPDUs, snapshot), nobody listens
+    /// for `gap`, then a new one restores the snapshot; the new daemon's
+    /// first actions are returned. `watch` runs every 10 ms meanwhile.
+    fn warm_restart(
+        &mut self,
+        side: usize,
+        gap: Duration,
+        watch: &mut dyn FnMut(&Sim),
+    ) -> Vec<Action> {
+        let acts = self.sides[side].lacp.warm_exit();
+        self.apply(side, acts);
+        let snap = self.sides[side].lacp.snapshot();
+        self.timers.retain(|(s, _, _), _| *s != side);
+        self.gone = Some(side);
+        let end = self.now + gap;
+        while self.now < end {
+            self.run_for(Duration::from_millis(10));
+            watch(self);
+        }
+        self.gone = None;
+        let old = &self.sides[side].lacp;
+        let mac = if side == 0 { MAC_A } else { MAC_B };
+        let mut lacp = Lacp::restored(old.cfg, mac, old.admin_up(), &snap);
+        for p in &snap.ports {
+            let cfg = old.port(p.ifindex).map(|q| q.cfg).unwrap_or_default();
+            let port_mac = [0x02, 0, 0, side as u8, 0, p.ifindex as u8];
+            assert!(lacp.port_restored(p.ifindex, &p.ifname, Some(port_mac), cfg, UP));
+        }
+        let acts = lacp.restore_done();
+        self.sides[side].lacp = lacp;
+        self.apply(side, acts.clone());
+        acts
     }
 
     fn enabled(&self, side: usize, ifindex: u32) -> bool {
@@ -624,4 +664,52 @@ fn removing_the_lead_renames_the_aggregator() {
     assert_eq!(sim.sides[0].lacp.ports.selected_lead, Some(other));
     assert!(sim.enabled(0, other));
     assert!(sim.sides[0].lacp.port(lead).is_none());
+}
+
+/// A warm restart of one end within the partner's patience: the partner
+/// never stops distributing, our side changes nothing in the kernel and
+/// speaks at once; beyond the patience the partner gives up on the port.
+#[test]
+fn warm_restart_within_the_partners_timeout_is_invisible() {
+    for (gap_ms, survives) in [(2900u64, true), (3100, false)] {
+        let mut sim = Sim::new(fast(), fast());
+        sim.add_pair(2, key(0), key(0));
+        sim.add_pair(3, key(0), key(0));
+        sim.run_for(Duration::from_secs(5));
+        let churn_before = sim.sides[1].sent;
+        let mut partner_kept = true;
+        let acts = sim.warm_restart(0, Duration::from_millis(gap_ms), &mut |s: &Sim| {
+            partner_kept &= s.enabled(1, 2) && s.enabled(1, 3) && s.sides[1].carrier;
+        });
+        assert_eq!(partner_kept, survives, "gap {gap_ms} ms");
+        if survives {
+            assert!(
+                !acts
+                    .iter()
+                    .any(|a| matches!(a, Action::SetEnabled { .. } | Action::SetCarrier(_))),
+                "{acts:?}"
+            );
+            let spoke: Vec<u32> = acts
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Send { ifindex, .. } => Some(*ifindex),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(spoke, vec![3, 2]);
+        }
+        // either way the aggregate is whole again soon, on both sides
+        sim.run_for(Duration::from_secs(5));
+        for side in 0..2 {
+            for p in [2, 3] {
+                assert_eq!(sim.port_state(side, p), PortState::Current);
+                assert!(
+                    sim.enabled(side, p),
+                    "side {side} port {p} after gap {gap_ms}"
+                );
+            }
+            assert!(sim.sides[side].carrier);
+        }
+        assert!(sim.sides[1].sent > churn_before);
+    }
 }

@@ -8,6 +8,8 @@ mod config;
 mod core;
 mod ctl;
 mod dbus;
+#[cfg(test)]
+mod doc_tests;
 mod kernel;
 mod linkwatch;
 mod log;
@@ -17,8 +19,10 @@ mod run;
 mod runner;
 mod state;
 mod sys;
+mod systemd;
 mod team;
 mod usock;
+mod warm;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,9 @@
 //! Start-up and the main loop on the real kernel: create or take over the
 //! team device, read its state, start the runner, enslave the configured
 //! ports, then serve kernel events, timers, control requests and signals
-//! until asked to quit; then release the ports and delete the device.
+//! until asked to quit; then release the ports and delete the device (a
+//! cold exit, as C teamd), or leave all of it to the next teamd (a warm exit:
+//! SIGUSR1, or SIGTERM while systemd restarts our unit; see `warm`).
 
 use std::time::Duration;
 
@@ -23,8 +25,10 @@ use crate::log;
 use crate::packet::{PacketSockets, RxReceiver};
 use crate::runner::Runner;
 use crate::sys::{self, Ready};
+use crate::systemd;
 use crate::team::{Ctx, Setup};
 use crate::usock::{self, CtlRequest};
+use crate::warm::{self, SavedPort, Stamp, WarmState};
 
 const EINVAL: i32 = 22;
 const EBUSY: i32 = 16;
@@ -70,6 +74,20 @@ pub struct Running {
     _usock: Option<usock::Usock>,
     /// -N: leave ports and device as they are at exit.
     no_quit_destroy: bool,
+    /// The signal that ended the loop, which decides how teamd exits.
+    exit: ExitRequest,
+}
+
+/// How teamd was asked to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExitRequest {
+    /// SIGINT, SIGQUIT, or the device went away: cold, as C teamd.
+    Cold,
+    /// SIGTERM: cold, unless systemd is restarting our unit.
+    Term,
+    /// SIGUSR1: warm. C teamd (1.32) does not catch SIGUSR1; SONiC's teamd
+    /// uses it for the same purpose (its warm-reboot shutdown).
+    Warm,
 }
 
 /// Reads the kernel's full option and port lists as one batch.
@@ -121,6 +139,10 @@ pub async fn start(
         .link_by_name(&name)
         .await
         .map_err(|e| InitError::kernel(&e, &["Failed to create team device."]))?;
+    let taken_over = existing.is_some() && args.take_over;
+    if !taken_over {
+        forget_warm_state(&name);
+    }
     let team = match existing {
         Some(l) if args.take_over => l,
         Some(l) if args.force_recreate => {
@@ -144,7 +166,7 @@ pub async fn start(
         setup,
         &rtnl,
         link_events,
-        &team,
+        (&team, taken_over),
     )
     .await;
     if result.is_err() && !args.take_over {
@@ -163,7 +185,7 @@ async fn start_on(
     setup: Setup,
     rtnl: &Rtnl,
     link_events: LinkEvents,
-    team: &Link,
+    (team, taken_over): (&Link, bool),
 ) -> Result<Running, InitError> {
     let ifindex = team.ifindex;
     let init_err = |e: Error| InitError::kernel(&e, &["Team init failed."]);
@@ -184,6 +206,10 @@ async fn start_on(
         packets,
     };
     let mut ctx = Ctx::new(kernel, config, settings, setup);
+    let mut runner = runner;
+    if taken_over {
+        adopt_warm_state(&ctx, &mut runner, team);
+    }
     set_team_hwaddr(&mut ctx).await?;
     let mut daemon = Daemon {
         ctx,
@@ -228,6 +254,9 @@ async fn start_on(
         .map_err(|e| InitError::kernel(&e, &["Team refresh failed."]))?;
     daemon.on_team_messages(&dump).await;
     daemon.ctx.pre_add_ports = false;
+    if let Err(e) = daemon.runner.adopt_done(&mut daemon.ctx).await {
+        log::warn(&format!("Taking over the team's ports: {e}"));
+    }
 
     let lookup = RtnlLookup(rtnl.clone());
     daemon.ctx.config_ports = daemon.ctx.config.port_names().into_iter().collect();
@@ -269,7 +298,75 @@ async fn start_on(
         dbus,
         _usock: usock,
         no_quit_destroy: args.no_quit_destroy,
+        exit: ExitRequest::Cold,
     })
+}
+
+/// A state file left for a device this start does not take over (none, a
+/// new one, or -r) is of no use to anyone.
+fn forget_warm_state(dev: &str) {
+    let path = warm::path(dev);
+    if warm::take(&path).is_some() {
+        log::info(&format!(
+            "Removed the warm restart state {}: {dev} is not taken over.",
+            path.display()
+        ));
+    }
+}
+
+/// At a takeover: reads (and removes) the device's warm-restart state and
+/// hands the runner its part if the state is this team's and fresh. Any
+/// problem means an ordinary takeover, with the reason in the log.
+fn adopt_warm_state(ctx: &Ctx<RealKernel>, runner: &mut Runner, team: &Link) {
+    let path = warm::path(&team.name);
+    let Some(text) = warm::take(&path) else {
+        return;
+    };
+    let adopt = || -> Result<(WarmState, std::time::Duration), String> {
+        let state = WarmState::parse(&text?)?;
+        let ports: Vec<(u32, String)> = ctx
+            .kernel
+            .cache()
+            .ports()
+            .iter()
+            .filter(|p| !p.removed)
+            .map(|p| (p.ifindex, ctx.kernel.ifname(p.ifindex)))
+            .collect();
+        state.matches(team.ifindex, &team.name, runner.name(), &ports)?;
+        let mode = ctx.kernel.team_mode().unwrap_or_default();
+        if mode != runner.kernel_mode() {
+            return Err(format!(
+                "the team is in mode {mode:?}, the {} runner's is {}",
+                runner.name(),
+                runner.kernel_mode()
+            ));
+        }
+        let now = Stamp::now()?;
+        let mut age = std::time::Duration::ZERO;
+        runner.warm_restore(&state.runner_state, |patience| {
+            age = state.fresh(&now, patience)?;
+            Ok(())
+        })?;
+        Ok((state, age))
+    };
+    match adopt() {
+        Ok((state, age)) => log::info(&format!(
+            "Warm restart: adopting {} as teamd {} left it {:.2} s ago (ports {}).",
+            team.name,
+            state.pid,
+            age.as_secs_f64(),
+            state
+                .ports
+                .iter()
+                .map(|p| p.ifname.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Err(e) => log::warn(&format!(
+            "Ignoring the warm restart state in {}: {e}; taking the team over as it is.",
+            path.display()
+        )),
+    }
 }
 
 fn event_bufsize() -> usize {
@@ -362,13 +459,14 @@ impl Running {
     pub async fn serve(mut self, ready: &mut Ready) -> i32 {
         ready.send(0);
         log::info(&format!("{} successfully started.", crate::VERSION));
-        let (mut sigint, mut sigterm, mut sigquit, mut sighup) = match (
+        let (mut sigint, mut sigterm, mut sigquit, mut sighup, mut sigusr1) = match (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
             signal(SignalKind::quit()),
             signal(SignalKind::hangup()),
+            signal(SignalKind::user_defined1()),
         ) {
-            (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+            (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) => (a, b, c, d, e),
             _ => {
                 log::err("Could not register signal handlers.");
                 return 2;
@@ -402,9 +500,10 @@ impl Running {
                 }
             };
             tokio::select! {
-                _ = sigint.recv() => self.quit_signal(),
-                _ = sigterm.recv() => self.quit_signal(),
-                _ = sigquit.recv() => self.quit_signal(),
+                _ = sigint.recv() => self.quit_signal(ExitRequest::Cold),
+                _ = sigterm.recv() => self.quit_signal(ExitRequest::Term),
+                _ = sigquit.recv() => self.quit_signal(ExitRequest::Cold),
+                _ = sigusr1.recv() => self.quit_signal(ExitRequest::Warm),
                 _ = sighup.recv() => self.reload_on_sighup().await,
                 batch = self.events.next_batch() => match batch {
                     Ok(msgs) => {
@@ -457,8 +556,45 @@ impl Running {
             }
         };
         log::info("Exiting...");
-        self.shutdown().await;
+        if self.exit_warm().await {
+            self.leave_warm().await;
+        } else {
+            self.shutdown().await;
+        }
         status
+    }
+
+    /// Whether to leave the team to a successor rather than take it down.
+    async fn exit_warm(&self) -> bool {
+        match self.exit {
+            ExitRequest::Cold => false,
+            ExitRequest::Warm => true,
+            ExitRequest::Term => {
+                if !systemd::started_by_systemd(|k| std::env::var(k).ok()) {
+                    return false;
+                }
+                match systemd::ask_system_bus(std::process::id()).await {
+                    Ok(systemd::Verdict::Restart(unit)) => {
+                        log::info(&format!(
+                            "systemd is restarting {unit}: leaving the team to the next teamd."
+                        ));
+                        true
+                    }
+                    Ok(v) => {
+                        log::dbg(1, || {
+                            format!("systemd: no restart of ours ({v:?}): cold exit.")
+                        });
+                        false
+                    }
+                    Err(e) => {
+                        log::warn(&format!(
+                            "Could not ask systemd whether this is a restart ({e}): exiting as for a stop."
+                        ));
+                        false
+                    }
+                }
+            }
+        }
     }
 
     /// SIGHUP re-reads the config file (C teamd ignores SIGHUP; without a
@@ -472,8 +608,15 @@ impl Running {
         let _ = ctl::config_reload(&mut self.daemon, &self.lookup, "").await;
     }
 
-    fn quit_signal(&mut self) {
-        log::warn("Got SIGINT, SIGQUIT or SIGTERM.");
+    fn quit_signal(&mut self, how: ExitRequest) {
+        if how == ExitRequest::Warm {
+            log::warn("Got SIGUSR1: leaving the team to the next teamd (warm restart).");
+        } else {
+            log::warn("Got SIGINT, SIGQUIT or SIGTERM.");
+        }
+        if self.daemon.quit.is_none() {
+            self.exit = how;
+        }
         self.daemon.quit.get_or_insert(0);
     }
 
@@ -529,6 +672,58 @@ impl Running {
         for ifindex in gone {
             let ev = LinkEvent::Removed(Link::with_ifindex(ifindex));
             self.daemon.on_link_event(ev, None).await;
+        }
+    }
+
+    /// A warm exit: the kernel stays exactly as it is (device, ports, their
+    /// `enabled` options, the runner's options and carrier); the runner says
+    /// what it must before going quiet, and its state goes to the state file
+    /// for the next teamd.
+    async fn leave_warm(&mut self) {
+        if let Some(d) = self.dbus.as_mut() {
+            d.shutdown();
+        }
+        let d = &mut self.daemon;
+        d.runner.warm_exit(&mut d.ctx).await;
+        let team = d.ctx.kernel.team_ifindex();
+        let team_ifname = d.ctx.kernel.ifname(team);
+        let path = warm::path(&team_ifname);
+        let stamp = match Stamp::now() {
+            Ok(s) => s,
+            Err(e) => {
+                log::err(&format!("No warm restart state written: {e}."));
+                return;
+            }
+        };
+        let state = WarmState {
+            stamp,
+            pid: std::process::id(),
+            team_ifindex: team,
+            team_ifname,
+            runner: d.runner.name().to_string(),
+            ports: d
+                .ctx
+                .ports
+                .iter()
+                .map(|p| SavedPort {
+                    ifindex: p.ifindex,
+                    ifname: p.ifname.clone(),
+                    enabled: d.ctx.kernel.port_enabled(p.ifindex).unwrap_or(false),
+                })
+                .collect(),
+            runner_state: d.runner.warm_state(&d.ctx),
+        };
+        match warm::write(&path, &state) {
+            Ok(()) => log::info(&format!(
+                "Left {} and its ports as they are; runner state in {}.",
+                state.team_ifname,
+                path.display()
+            )),
+            Err(e) => log::err(&format!(
+                "Left {} as it is, but could not write {}: {e}.",
+                state.team_ifname,
+                path.display()
+            )),
         }
     }
 

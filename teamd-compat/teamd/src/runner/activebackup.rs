@@ -12,6 +12,7 @@ use crate::config::{Config, ConfigError};
 use crate::kernel::{is_gone, KResult, Kernel, ENODEV};
 use crate::log;
 use crate::team::{Ctx, TimerKey};
+use crate::warm::{field, mac_from_str, mac_to_str, opt_u32_at, str_at};
 
 /// Work-queue ids (C teamd defers these to its work queue).
 const WORK_REEVALUATE: u32 = 1;
@@ -31,6 +32,8 @@ pub struct ActiveBackup {
     active_orig_hwaddr: Vec<u8>,
     /// Ports asked for through `runner.active_port`, oldest first.
     requested: Vec<u32>,
+    /// A warm restart's saved active port and, for `only_active`, its own MAC.
+    saved: Option<(u32, Vec<u8>)>,
 }
 
 impl ActiveBackup {
@@ -55,11 +58,87 @@ impl ActiveBackup {
             policy,
             active_orig_hwaddr: Vec::new(),
             requested: Vec::new(),
+            saved: None,
         })
     }
 
-    /// New ports start disabled; same_all gives them the team MAC.
+    /// The state file's `runner_state` at a warm exit: the active port, and
+    /// for `only_active` the MAC it had before it took the team's (which
+    /// nobody else remembers).
+    pub fn warm_state<K: Kernel>(&self, ctx: &Ctx<K>) -> Value {
+        let active = ctx.port(self.active);
+        let orig = active
+            .filter(|_| self.policy == HwaddrPolicy::OnlyActive)
+            .map(|_| mac_to_str(&self.active_orig_hwaddr));
+        json!({
+            "active_port": active.map(|p| json!({"ifindex": p.ifindex, "ifname": p.ifname})),
+            "active_orig_hwaddr": orig,
+        })
+    }
+
+    /// A warm restart's state for this runner, kept for the adoption if
+    /// `fresh` accepts its age (any state older than the longest LACP timeout
+    /// is not from a restart).
+    pub fn warm_restore(
+        &mut self,
+        runner_state: &Value,
+        fresh: impl FnOnce(std::time::Duration) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let port = field(runner_state, "active_port")?;
+        let active = match port {
+            Value::Null => None,
+            p => opt_u32_at(p, "ifindex").map_err(|e| format!("active_port: {e}"))?,
+        };
+        let orig = match field(runner_state, "active_orig_hwaddr")? {
+            Value::Null => Vec::new(),
+            _ => {
+                let s = str_at(runner_state, "active_orig_hwaddr")?;
+                mac_from_str(s)
+                    .ok_or_else(|| format!("\"active_orig_hwaddr\" {s:?} is not a MAC"))?
+            }
+        };
+        fresh(crate::warm::LONGEST_PATIENCE)?;
+        self.saved = active.map(|a| (a, orig));
+        Ok(())
+    }
+
+    /// At a takeover, the port the kernel has as enabled active port stays
+    /// so (C teamd disables it and picks again, dropping traffic meanwhile);
+    /// `only_active` needs the port's own MAC for that, which only a warm
+    /// restart's state has.
+    fn keeps_active<K: Kernel>(&mut self, ctx: &Ctx<K>, ifindex: u32) -> bool {
+        if !ctx.pre_add_ports
+            || ctx.kernel.team_u32("activeport") != Some(ifindex)
+            || ctx.kernel.port_enabled(ifindex) != Some(true)
+        {
+            return false;
+        }
+        if self.policy == HwaddrPolicy::OnlyActive {
+            match &self.saved {
+                Some((active, orig)) if *active == ifindex && !orig.is_empty() => {
+                    self.active_orig_hwaddr = orig.clone();
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// New ports start disabled (except an active port taken over);
+    /// same_all gives them the team MAC.
     pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        if self.keeps_active(ctx, ifindex) {
+            self.active = ifindex;
+            log::info(&format!(
+                "{}: Keeping the active port the team had.",
+                ctx.kernel.ifname(ifindex)
+            ));
+            if self.policy == HwaddrPolicy::SameAll && ctx.port_hwaddr(ifindex) != ctx.team_hwaddr()
+            {
+                ctx.set_port_hwaddr_to_team_logged(ifindex).await?;
+            }
+            return Ok(());
+        }
         if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
             log::err(&format!(
                 "{}: Failed to disable port.",
@@ -171,9 +250,20 @@ impl ActiveBackup {
         Ok(())
     }
 
+    /// The ports found at start-up are all in: choose (deferred till now so
+    /// that a taken-over active port is not replaced by a port adopted before it).
+    pub async fn adopt_done<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        self.saved = None;
+        self.reevaluate(ctx).await
+    }
+
     /// C teamd's `ab_link_watch_handler`: drop an active port that went down
     /// (or that someone else replaced in the kernel), then pick the best one.
+    /// Not while the ports found at start-up are adopted (see `adopt_done`).
     pub async fn reevaluate<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        if ctx.pre_add_ports {
+            return Ok(());
+        }
         let mut active = ctx.port(self.active).map(|p| p.ifindex);
         if let Some(a) = active {
             let kernel_active = ctx.kernel.team_u32("activeport").unwrap_or(0);
@@ -298,7 +388,7 @@ impl ActiveBackup {
 mod tests {
     use super::*;
     use crate::config::{PortSettings, TeamSettings};
-    use crate::kernel::fake::FakeKernel;
+    use crate::kernel::fake::{Call, FakeKernel};
     use crate::linkwatch::{ethtool::Ethtool, LinkWatch, WatchKind};
     use crate::team::{Port, Setup};
     use team_nl_client::team_nl::PortItem;
@@ -444,6 +534,136 @@ mod tests {
         ab.work(&mut c, WORK_SET_ACTIVE).await.unwrap();
         assert_eq!(ab.active, 2);
         assert_eq!(ab.state(&c), json!({"active_port": "eth0"}));
+    }
+
+    /// A team as a previous teamd left it: eth0 (2) the enabled active port,
+    /// eth1 (3) a disabled backup; the ports are being adopted.
+    fn taken_over() -> Ctx<FakeKernel> {
+        let mut c = ctx(&[(2, "eth0", true, 10, false), (3, "eth1", true, 0, false)]);
+        c.kernel.report(
+            vec![
+                OptionItem::new("activeport", OptionValue::U32(2)),
+                OptionItem::new("enabled", OptionValue::Bool(true)).port(2),
+            ],
+            vec![],
+        );
+        c.pre_add_ports = true;
+        c
+    }
+
+    fn disabled(c: &Ctx<FakeKernel>, ifindex: u32) -> bool {
+        c.kernel.calls.iter().any(|call| {
+            matches!(call, Call::Set(o) if o.name == "enabled"
+                && o.port_ifindex == Some(ifindex) && o.value == OptionValue::Bool(false))
+        })
+    }
+
+    #[tokio::test]
+    async fn takeover_keeps_the_active_port_whatever_the_adoption_order() {
+        let mut c = taken_over();
+        let mut ab = ab();
+        // the kernel lists the backup first: no choice is made before all are in
+        ab.port_added(&mut c, 3).await.unwrap();
+        // eth1's watch reporting during the adoption (a link event): deferred
+        ab.reevaluate(&mut c).await.unwrap();
+        assert_eq!(ab.active, 0);
+        ab.port_added(&mut c, 2).await.unwrap();
+        assert_eq!(ab.active, 2);
+        c.pre_add_ports = false;
+        ab.adopt_done(&mut c).await.unwrap();
+        assert_eq!(ab.active, 2);
+        assert!(
+            !disabled(&c, 2),
+            "the active port was dropped: {:?}",
+            c.kernel.calls
+        );
+        assert_eq!(c.kernel.port_enabled(2), Some(true));
+        assert_eq!(active_in_kernel(&c), 2);
+        assert!(
+            !c.kernel
+                .calls
+                .iter()
+                .any(|call| matches!(call, Call::Set(o) if o.name == "activeport")),
+            "no active port change: {:?}",
+            c.kernel.calls
+        );
+        assert!(disabled(&c, 3), "a backup is disabled as C does");
+    }
+
+    #[tokio::test]
+    async fn takeover_leaves_the_choice_to_the_runner() {
+        // the active port's link is down now: dropped once all ports are in
+        let mut c = taken_over();
+        set_link(&mut c, 2, false);
+        let mut ab = ab();
+        ab.port_added(&mut c, 3).await.unwrap();
+        ab.port_added(&mut c, 2).await.unwrap();
+        c.pre_add_ports = false;
+        ab.adopt_done(&mut c).await.unwrap();
+        assert_eq!(ab.active, 3);
+        assert_eq!(c.kernel.port_enabled(2), Some(false));
+        assert_eq!(active_in_kernel(&c), 3);
+    }
+
+    #[tokio::test]
+    async fn only_active_takes_over_with_a_saved_own_mac_only() {
+        let cfg = || {
+            Config::new(json!({"runner": {"name": "activebackup", "hwaddr_policy": "only_active"}}))
+                .unwrap()
+        };
+        // no state file: the port's own MAC is unknown, so C's way (disable, pick again)
+        let mut c = taken_over();
+        let mut ab = ActiveBackup::from_config(&mut cfg()).unwrap();
+        ab.port_added(&mut c, 2).await.unwrap();
+        assert!(disabled(&c, 2));
+        // with one: kept, and its own MAC restored when it steps down later
+        let mut c = taken_over();
+        let mut ab = ActiveBackup::from_config(&mut cfg()).unwrap();
+        let state = json!({"active_port": {"ifindex": 2, "ifname": "eth0"},
+                           "active_orig_hwaddr": "02:00:00:00:00:02"});
+        ab.warm_restore(&state, |_| Ok(())).unwrap();
+        ab.port_added(&mut c, 3).await.unwrap();
+        ab.port_added(&mut c, 2).await.unwrap();
+        assert!(!disabled(&c, 2));
+        assert_eq!(ab.active_orig_hwaddr, vec![2, 0, 0, 0, 0, 2]);
+        c.pre_add_ports = false;
+        ab.adopt_done(&mut c).await.unwrap();
+        assert_eq!(ab.warm_state(&c), state, "handed on as received");
+        set_link(&mut c, 2, false);
+        ab.reevaluate(&mut c).await.unwrap();
+        assert!(c
+            .kernel
+            .calls
+            .contains(&Call::Hwaddr(2, vec![2, 0, 0, 0, 0, 2])));
+    }
+
+    #[test]
+    fn warm_state_round_trip_and_refusals() {
+        let mut ab = ab();
+        let st =
+            json!({"active_port": {"ifindex": 2, "ifname": "eth0"}, "active_orig_hwaddr": null});
+        ab.warm_restore(&st, |_| Ok(())).unwrap();
+        assert_eq!(ab.saved, Some((2, vec![])));
+        // too old: nothing kept
+        let mut ab2 =
+            super::ActiveBackup::from_config(&mut Config::new(json!({})).unwrap()).unwrap();
+        let e = ab2.warm_restore(&st, |p| {
+            assert_eq!(p, crate::warm::LONGEST_PATIENCE);
+            Err("too old".into())
+        });
+        assert_eq!(e, Err("too old".into()));
+        assert_eq!(ab2.saved, None);
+        for bad in [
+            json!({}),
+            json!({"active_port": {"ifindex": "2"}, "active_orig_hwaddr": null}),
+            json!({"active_port": null, "active_orig_hwaddr": "xx"}),
+        ] {
+            assert!(ab2.warm_restore(&bad, |_| Ok(())).is_err(), "{bad}");
+        }
+        // no active port at the exit
+        let none = json!({"active_port": null, "active_orig_hwaddr": null});
+        ab2.warm_restore(&none, |_| Ok(())).unwrap();
+        assert_eq!(ab2.saved, None);
     }
 
     #[test]

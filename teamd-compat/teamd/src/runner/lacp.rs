@@ -12,10 +12,11 @@
 
 mod config;
 mod state;
+pub mod warm;
 
 use serde_json::Value;
 use teamd_lacp::lacpdu::{ETH_P_SLOW, SLOW_PROTOCOLS_MAC};
-use teamd_lacp::{lacp_filter, Action, Lacp as Machine, Link, LogLevel, PortTimer};
+use teamd_lacp::{lacp_filter, Action, Lacp as Machine, Link, LogLevel, PortTimer, Snapshot};
 
 use super::tx_balancing::{self, TxBalancing};
 use super::ItemSetError;
@@ -37,6 +38,11 @@ pub struct Lacp {
     machine: Option<Machine>,
     /// Ports whose aggregator a state item write asked to select.
     select_requests: Vec<u32>,
+    /// A warm restart's saved protocol state, until `init` builds the machine from it.
+    restore: Option<Snapshot>,
+    /// Ports found in the team at a warm start that the saved state does not
+    /// know: added as new once the known ones are restored (`adopt_done`).
+    deferred: Vec<(u32, teamd_lacp::PortConfig)>,
 }
 
 /// Runner timer id of the deferred aggregator selection.
@@ -61,6 +67,22 @@ fn mac6(v: &[u8]) -> Option<[u8; 6]> {
     v.try_into().ok()
 }
 
+/// The port's own MAC (what it had before it was enslaved), if teamd saw it.
+fn own_mac<K: Kernel>(ctx: &Ctx<K>, ifindex: u32) -> Option<[u8; 6]> {
+    ctx.kernel
+        .ifinfos()
+        .get(ifindex)
+        .and_then(|i| mac6(&i.orig_hwaddr))
+}
+
+/// The source MAC of a new port's LACPDUs: its own, or, for a port found
+/// enslaved at a takeover (whose own MAC teamd never saw), the one it has.
+/// C teamd sends nothing from such a port, so a team it takes over never
+/// aggregates again; the partner does not care about the source address.
+fn lacpdu_source<K: Kernel>(ctx: &Ctx<K>, ifindex: u32) -> Option<[u8; 6]> {
+    own_mac(ctx, ifindex).or_else(|| mac6(&ctx.port_hwaddr(ifindex)))
+}
+
 fn kernel_link<K: Kernel>(ctx: &Ctx<K>, ifindex: u32) -> Link {
     ctx.kernel
         .kernel_port(ifindex)
@@ -82,7 +104,41 @@ impl Lacp {
             tx,
             machine: None,
             select_requests: Vec::new(),
+            restore: None,
+            deferred: Vec::new(),
         })
+    }
+
+    /// A warm restart's state for this runner (the state file's
+    /// `runner_state`), kept for `init` if `fresh` accepts the time the
+    /// partners wait for us after the old daemon's last LACPDU.
+    pub fn warm_restore(
+        &mut self,
+        runner_state: &Value,
+        fresh: impl FnOnce(std::time::Duration) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let snap = warm::from_json(runner_state)?;
+        fresh(snap.partner_patience())?;
+        self.restore = Some(snap);
+        Ok(())
+    }
+
+    /// The state file's `runner_state` at a warm exit.
+    pub fn warm_state(&self) -> Value {
+        match &self.machine {
+            Some(m) => warm::to_json(&m.snapshot()),
+            None => Value::Null,
+        }
+    }
+
+    /// A warm exit: one last LACPDU on every port, so that each partner's
+    /// timeout of us starts now; the carrier and ports stay as they are.
+    pub async fn warm_exit<K: Kernel>(&mut self, ctx: &mut Ctx<K>) {
+        let actions = match self.observe(ctx) {
+            Some(m) => m.warm_exit(),
+            None => Vec::new(),
+        };
+        let _ = self.apply(ctx, actions).await;
     }
 
     pub async fn init<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> Result<(), String> {
@@ -93,6 +149,11 @@ impl Lacp {
         self.tx.init(ctx).await.map_err(|e| format!("{e}"))?;
         let team = ctx.kernel.team_ifindex();
         let admin_up = ctx.kernel.ifinfos().get(team).is_some_and(|i| i.admin_up);
+        if let Some(snap) = self.restore.take() {
+            // the carrier stays as the old daemon left it
+            self.machine = Some(Machine::restored(self.cfg, mac, admin_up, &snap));
+            return Ok(());
+        }
         let (machine, actions) = Machine::new(self.cfg, mac, admin_up);
         self.machine = Some(machine);
         self.apply(ctx, actions).await.map_err(|e| {
@@ -167,8 +228,46 @@ impl Lacp {
     }
 
     /// C's order: port config, socket + slow-protocols multicast, disable,
-    /// team MAC, then the protocol state from the kernel link.
+    /// team MAC, then the protocol state from the kernel link. At a warm
+    /// start, a port the saved state knows keeps its `enabled` option and
+    /// takes up its saved protocol state; one it does not know waits until
+    /// they are all restored.
     pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
+        let restoring = ctx.pre_add_ports && self.machine.as_ref().is_some_and(|m| m.restoring());
+        let known = restoring
+            && self
+                .machine
+                .as_ref()
+                .and_then(|m| m.port_snapshot(ifindex))
+                .is_some();
+        let pcfg = self.prepare_port(ctx, ifindex, known).await?;
+        if known {
+            let ifname = ctx.kernel.ifname(ifindex);
+            let orig = own_mac(ctx, ifindex);
+            let link = kernel_link(ctx, ifindex);
+            if let Some(m) = self.observe(ctx) {
+                m.port_restored(ifindex, &ifname, orig, pcfg, link);
+            }
+            self.tx.port_added(ifindex);
+            return Ok(());
+        }
+        if restoring {
+            self.deferred.push((ifindex, pcfg));
+        } else {
+            self.start_port(ctx, ifindex, pcfg).await?;
+        }
+        self.tx.port_added(ifindex);
+        Ok(())
+    }
+
+    /// The kernel side of a new port: its socket, disabled (unless `keep`),
+    /// on the team MAC.
+    async fn prepare_port<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+        keep: bool,
+    ) -> KResult<teamd_lacp::PortConfig> {
         let ifname = ctx.kernel.ifname(ifindex);
         let settings = ctx
             .port(ifindex)
@@ -190,28 +289,60 @@ impl Lacp {
                 multicast: vec![SLOW_PROTOCOLS_MAC],
             },
         )?;
-        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
-            log::err(&format!("{ifname}: Failed to disable port."));
-            if !is_gone(&e) {
-                return Err(e);
+        if !keep {
+            if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
+                log::err(&format!("{ifname}: Failed to disable port."));
+                if !is_gone(&e) {
+                    return Err(e);
+                }
             }
         }
-        ctx.set_port_hwaddr_to_team(ifindex)
-            .await
-            .inspect_err(|_| log::err(&format!("{ifname}: Failed to set hardware address. ")))?;
-        let orig = ctx
-            .kernel
-            .ifinfos()
-            .get(ifindex)
-            .and_then(|i| mac6(&i.orig_hwaddr));
+        // a port that has it already is left alone: a MAC change is a
+        // NETDEV_CHANGEADDR for everyone listening
+        if !keep || ctx.port_hwaddr(ifindex) != ctx.team_hwaddr() {
+            ctx.set_port_hwaddr_to_team(ifindex)
+                .await
+                .inspect_err(|_| {
+                    log::err(&format!("{ifname}: Failed to set hardware address. "))
+                })?;
+        }
+        Ok(pcfg)
+    }
+
+    /// The protocol side of a new port.
+    async fn start_port<K: Kernel>(
+        &mut self,
+        ctx: &mut Ctx<K>,
+        ifindex: u32,
+        pcfg: teamd_lacp::PortConfig,
+    ) -> KResult {
+        let ifname = ctx.kernel.ifname(ifindex);
+        let orig = lacpdu_source(ctx, ifindex);
         let link = kernel_link(ctx, ifindex);
         let actions = match self.observe(ctx) {
             Some(m) => m.port_added(ifindex, &ifname, orig, pcfg, link),
             None => Vec::new(),
         };
-        self.apply(ctx, actions).await?;
-        self.tx.port_added(ifindex);
-        Ok(())
+        self.apply(ctx, actions).await
+    }
+
+    /// After the ports found at start-up are in: a warm restore ends (see
+    /// `teamd_lacp::warm`), then the ports it did not know start afresh.
+    pub async fn adopt_done<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        let actions = match self.observe(ctx) {
+            Some(m) if m.restoring() => m.restore_done(),
+            _ => return Ok(()),
+        };
+        let mut result = self.apply(ctx, actions).await;
+        for (ifindex, pcfg) in std::mem::take(&mut self.deferred) {
+            if ctx.port(ifindex).is_none() {
+                continue; // gone meanwhile
+            }
+            if let Err(e) = self.start_port(ctx, ifindex, pcfg).await {
+                result = result.and(Err(e));
+            }
+        }
+        result
     }
 
     pub async fn port_removed<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
@@ -664,6 +795,149 @@ mod tests {
         let st = l.port_state(2).unwrap();
         assert_eq!(st["state"], "disabled");
         assert_eq!(st["partner_lacpdu_info"]["port"], 0);
+    }
+
+    /// The kernel as a teamd finds it at a takeover: team0 up, eth0 (2) and
+    /// eth1 (3) enslaved and enabled on the team MAC (so their own MACs are
+    /// not to be seen), and eth2 (4), enslaved meanwhile, disabled.
+    fn taken_over_ctx(config: serde_json::Value) -> Ctx<FakeKernel> {
+        let mut k = FakeKernel::new(1);
+        k.ifinfos.on_newlink(&nl_link(1, "team0", TEAM_MAC, true));
+        let ports = [(2, "eth0"), (3, "eth1"), (4, "eth2")];
+        let mut opts = vec![OptionItem::new(
+            "mode",
+            OptionValue::String("loadbalance".into()),
+        )];
+        let mut kports = Vec::new();
+        for (i, n) in ports {
+            let mut l = nl_link(i, n, TEAM_MAC, true);
+            l.master = Some(1);
+            k.ifinfos.on_newlink(&l);
+            opts.push(OptionItem::new("enabled", OptionValue::Bool(i != 4)).port(i));
+            opts.push(OptionItem::new("priority", OptionValue::S32(0)).port(i));
+            kports.push(PortItem {
+                ifindex: i,
+                linkup: true,
+                speed: 1000,
+                duplex: 1,
+                ..Default::default()
+            });
+        }
+        k.ifinfos.end_batch();
+        k.report(opts, kports);
+        let config = Config::new(config).unwrap();
+        let settings = TeamSettings::from_config(&config).unwrap();
+        Ctx::new(k, config, settings, Setup::default())
+    }
+
+    fn kernel_changes(c: &Ctx<FakeKernel>) -> Vec<&Call> {
+        c.kernel
+            .calls
+            .iter()
+            .filter(|call| match call {
+                Call::Set(o) => o.name == "enabled",
+                Call::Carrier(_) => true,
+                _ => false,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_warm_restart_hands_the_aggregate_over_untouched() {
+        let doc = json!({"runner": {"name": "lacp", "fast_rate": true},
+            "ports": {"eth0": {}, "eth1": {}, "eth2": {}}});
+        // the old daemon: team up, both ports aggregated
+        let mut cfg = Config::new(doc.clone()).unwrap();
+        let mut old = Lacp::from_config(&mut cfg).unwrap();
+        let mut c = ctx(cfg.doc().clone());
+        c.kernel
+            .ifinfos
+            .on_newlink(&nl_link(1, "team0", TEAM_MAC, true));
+        c.kernel.ifinfos.end_batch();
+        old.init(&mut c).await.unwrap();
+        add_port(&mut c, &mut old, 2, "eth0").await;
+        add_port(&mut c, &mut old, 3, "eth1").await;
+        l_sync(&mut c, &mut old).await;
+        // its warm exit: a LACPDU on each port, nothing else
+        let (calls, sent) = (c.kernel.calls.len(), c.kernel.sent.len());
+        old.warm_exit(&mut c).await;
+        assert_eq!(c.kernel.calls.len(), calls);
+        assert_eq!(c.kernel.sent.len(), sent + 2);
+        let state = old.warm_state();
+        let text = serde_json::to_string(&state).unwrap();
+
+        // the new daemon, on the kernel the old one left, with a port added meanwhile
+        let mut cfg = Config::new(doc).unwrap();
+        let mut new = Lacp::from_config(&mut cfg).unwrap();
+        let mut c = taken_over_ctx(cfg.doc().clone());
+        new.warm_restore(&serde_json::from_str(&text).unwrap(), |patience| {
+            // the partner here asks for slow LACPDUs: it waits 90 s for us
+            assert_eq!(patience, std::time::Duration::from_secs(90));
+            Ok(())
+        })
+        .unwrap();
+        new.init(&mut c).await.unwrap();
+        c.pre_add_ports = true;
+        for (i, n) in [(2, "eth0"), (3, "eth1"), (4, "eth2")] {
+            add_port(&mut c, &mut new, i, n).await;
+        }
+        assert!(c.kernel.sent.is_empty(), "nothing said before all are in");
+        c.pre_add_ports = false;
+        new.adopt_done(&mut c).await.unwrap();
+
+        // eth0 and eth1 untouched; eth2, new, disabled until it negotiates
+        let changes = kernel_changes(&c);
+        assert_eq!(
+            changes,
+            vec![&Call::Set(
+                OptionItem::new("enabled", OptionValue::Bool(false)).port(4)
+            )],
+            "{:?}",
+            c.kernel.calls
+        );
+        // no MAC set on ports that have the team's already
+        assert!(!c
+            .kernel
+            .calls
+            .iter()
+            .any(|x| matches!(x, Call::Hwaddr(2 | 3, _))));
+        for (ifindex, own) in [(2u32, 2u8), (3, 3)] {
+            let pdu = c
+                .kernel
+                .sent
+                .iter()
+                .find(|(k, _)| *k == SockKey::Runner { ifindex })
+                .map(|(_, f)| Lacpdu::parse(f).unwrap())
+                .expect("a LACPDU at once");
+            assert_eq!(
+                pdu.src,
+                [2, 0, 0, 0, 0, own],
+                "from the port's saved own MAC"
+            );
+            assert_ne!(pdu.actor.state & bits::DISTRIBUTING, 0);
+            assert_eq!(pdu.partner.system, PARTNER);
+            let st = new.port_state(ifindex).unwrap();
+            assert_eq!(st["state"], "current");
+            assert_eq!(st["selected"], true);
+            assert_eq!(st["aggregator"]["selected"], true);
+        }
+        assert_eq!(new.port_state(4).unwrap()["state"], "expired");
+        // the partner's next LACPDU changes nothing
+        let before = c.kernel.calls.len();
+        new.packet(&mut c, 2, &partner_pdu(12, true)).await.unwrap();
+        assert_eq!(kernel_changes(&c).len(), 1);
+        assert!(c.kernel.calls.len() >= before);
+        assert!(c
+            .timers
+            .is_armed(TimerKey::RunnerPort { ifindex: 3, id: 1 }));
+    }
+
+    /// Both ports in sync with the partner (the old daemon's steady state).
+    async fn l_sync(c: &mut Ctx<FakeKernel>, l: &mut Lacp) {
+        l.packet(c, 2, &partner_pdu(12, true)).await.unwrap();
+        l.packet(c, 3, &partner_pdu(13, true)).await.unwrap();
+        assert_eq!(c.kernel.port_enabled(2), Some(true));
+        assert_eq!(c.kernel.port_enabled(3), Some(true));
     }
 
     #[tokio::test]

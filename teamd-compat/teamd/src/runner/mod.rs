@@ -280,6 +280,48 @@ impl Runner {
         }
     }
 
+    /// A warm restart's saved state for this runner (the state file's
+    /// `runner_state`), taken before `init` if it parses and `fresh` accepts
+    /// how long after the old daemon's exit it still holds (what its
+    /// partners wait for); nothing is kept otherwise.
+    pub fn warm_restore(
+        &mut self,
+        runner_state: &Value,
+        fresh: impl FnOnce(std::time::Duration) -> Result<(), String>,
+    ) -> Result<(), String> {
+        match self {
+            Runner::ActiveBackup(ab) => ab.warm_restore(runner_state, fresh),
+            Runner::Lacp(l) => l.warm_restore(runner_state, fresh),
+            Runner::Basic(_) | Runner::LoadBalance(_) => fresh(crate::warm::LONGEST_PATIENCE),
+        }
+    }
+
+    /// The ports found in the team at start-up have all been added.
+    pub async fn adopt_done<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        match self {
+            Runner::ActiveBackup(ab) => ab.adopt_done(ctx).await,
+            Runner::Lacp(l) => l.adopt_done(ctx).await,
+            Runner::Basic(_) | Runner::LoadBalance(_) => Ok(()),
+        }
+    }
+
+    /// The state file's `runner_state` at a warm exit.
+    pub fn warm_state<K: Kernel>(&self, ctx: &Ctx<K>) -> Value {
+        match self {
+            Runner::ActiveBackup(ab) => ab.warm_state(ctx),
+            Runner::Lacp(l) => l.warm_state(),
+            Runner::Basic(_) | Runner::LoadBalance(_) => json!({}),
+        }
+    }
+
+    /// Instead of `fini` when the team is left to the next teamd: what must
+    /// be said before going quiet (LACPDUs); nothing in the kernel changes.
+    pub async fn warm_exit<K: Kernel>(&mut self, ctx: &mut Ctx<K>) {
+        if let Runner::Lacp(l) = self {
+            l.warm_exit(ctx).await;
+        }
+    }
+
     /// Before the ports are released at shutdown.
     pub async fn fini<K: Kernel>(&mut self, ctx: &mut Ctx<K>) {
         if let Runner::Lacp(l) = self {
