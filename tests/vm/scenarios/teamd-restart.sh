@@ -54,6 +54,9 @@ check() {
     echo "ok: $what"
 }
 
+# said_since LINES PATTERN: our teamd logged a line matching PATTERN after its first LINES.
+said_since() { tail -n "+$(($1 + 1))" /tmp/teamd.rteam.log | grep -q "$2"; }
+
 # ---- topology --------------------------------------------------------------------------
 
 # IPv6 is off in both namespaces: a port that came up sends router solicitations and MLD
@@ -247,30 +250,34 @@ print("lost %d of %d, longest silence %.0f ms, spans restart: %s"
       % (out - back, out, gap * 1000, "yes" if spans else "NO"))
 PY
 lost_of() { sed -E 's/^lost ([0-9]+) .*/\1/' <<<"$1"; }
-# warm_without_loss RUNNER: a warm restart of ours loses nothing. For lacp, the bond expires
-# us 3 s after our last LACPDU: on real hardware the handover takes a fraction of a second,
-# but this emulated guest, when the host is busy, can take longer than that merely to start
-# teamd. An attempt that lost replies after a handover of 2 s or more is repeated (twice at
-# most, every attempt printed); a loss after a quicker handover fails at once.
+# warm_without_loss RUNNER [PATIENCE]: a warm restart of ours loses nothing. With an LACP
+# partner that expires us PATIENCE s after our last LACPDU, the handover must also fit in
+# that time: on real hardware it takes a fraction of a second, but this emulated guest, on a
+# busy host, can take longer than 3 s merely to start teamd. So an attempt that lost replies
+# after a handover that left less than 1.5 s of the partner's patience (or whose state was
+# refused as too old) says nothing about teamd: it is printed and repeated, twice at most,
+# and if no attempt was quick enough the function returns false (not judged). Any other loss
+# fails at once.
 warm_without_loss() {
-    local attempt
+    local runner=$1 patience=${2:-0} attempt
     for attempt in 1 2 3; do
-        measure "$1" rteam warm || fail "no traffic after a warm restart"
+        measure "$runner" rteam warm || fail "no traffic after a warm restart"
         if [ "$(lost_of "$LAST")" = 0 ]; then
             CHECKS=$((CHECKS + 1))
-            echo "ok: rteam $1 warm restart: nothing lost"
-            if [ "$1" = lacp ]; then
+            echo "ok: rteam $runner warm restart: nothing lost"
+            if [ "$runner" = lacp ]; then
                 assert_eq "$BOND_BEFORE" "$BOND_AFTER" "bonding's view across the warm restart"
                 CHECKS=$((CHECKS + 1))
                 echo "ok: bonding kept its aggregator and churned nothing"
             fi
-            return
+            return 0
         fi
-        [ "$1" = lacp ] && python3 -c "import sys; sys.exit(float('${AGE:-0}') < 2.0)" ||
-            fail "rteam $1 warm restart lost replies: $LAST"
-        say "attempt $attempt: the handover took ${AGE} s on this emulator; once more"
+        [ "$patience" != 0 ] || fail "rteam $runner warm restart lost replies: $LAST"
+        python3 -c "import sys; sys.exit(not ('$AGE' == '' or float('$AGE') > $patience - 1.5))" ||
+            fail "rteam $runner warm restart lost replies: $LAST"
+        say "attempt $attempt: the handover took too long on this emulator for a partner that waits $patience s"
     done
-    fail "rteam $1 warm restart: every attempt was too slow for the partner"
+    return 1
 }
 
 # expect_no_loss WHAT: the last measurement lost nothing and the team carried traffic again.
@@ -301,6 +308,8 @@ measure() {
     AGE=
     say "== $label"
     drops=$(softnet_drops)
+    local log_lines
+    log_lines=$(wc -l <"/tmp/teamd.$impl.log")
     ping_start "$runner.$impl.$how"
     [ "$runner" = lacp ] && BOND_BEFORE=$(bond_view)
     t0=$EPOCHREALTIME
@@ -323,8 +332,15 @@ measure() {
     drops=$(($(softnet_drops) - drops))
     [ "$drops" = 0 ] || res="$res; the guest's backlog queues dropped $drops"
     if [ "$how" = warm ]; then
-        AGE=$(grep -o 'left it [0-9.]* s ago' "/tmp/teamd.$impl.log" | tail -n 1 | cut -d' ' -f3)
-        res="$res; state adopted ${AGE:-?} s after the old teamd's last word"
+        # what the new teamd said about the state file
+        local said
+        said=$(tail -n "+$((log_lines + 1))" "/tmp/teamd.$impl.log")
+        AGE=$(grep -o 'left it [0-9.]* s ago' <<<"$said" | cut -d' ' -f3)
+        if [ -n "$AGE" ]; then
+            res="$res; state adopted $AGE s after the old teamd's last word"
+        else
+            res="$res; state NOT adopted: $(grep -o 'Ignoring the warm restart state.*' <<<"$said")"
+        fi
     fi
     say "$label: $res (teamd back in $(python3 -c "print('%.2f' % ($t1 - $t0))") s)"
     RESULTS+=("$label: $res")
@@ -377,7 +393,7 @@ expect_no_loss "rteam activebackup takeover after SIGKILL"
 
 warm_without_loss activebackup
 check "the state file was read and removed" test ! -e "$WARM"
-check "ours said it adopted the saved state" grep -q 'Warm restart: adopting' /tmp/teamd.rteam.log
+check "ours said it adopted the saved state" test -n "$AGE"
 check "active port still p0" test "$(item runner.active_port)" = p0
 
 # a corrupt state file: ignored with a log line, the team is taken over as without one
@@ -386,8 +402,9 @@ check "SIGUSR1 left team0 behind" ip link show team0
 check "and its ports" sh -c "ip -o link show p0 | grep -q 'master team0'"
 check "a warm exit wrote the state file" test -s "$WARM"
 echo '{"version": 1, "team": {"ifindex": "seven"' >"$WARM"
+lines=$(wc -l </tmp/teamd.rteam.log)
 start_teamd rteam
-check "corrupt state file: logged" grep -q 'Ignoring the warm restart state' /tmp/teamd.rteam.log
+check "corrupt state file: logged" said_since "$lines" 'Ignoring the warm restart state.*not valid JSON'
 check "corrupt state file: removed" test ! -e "$WARM"
 check "corrupt state file: team works" converges_within 10 activebackup
 
@@ -402,18 +419,39 @@ for impl in C rteam; do
     # own MAC), so its takeover leaves the aggregate down for good: recorded, not asserted
     measure lacp "$impl" kill || [ "$impl" = C ] || fail "no traffic after a takeover"
 done
-warm_without_loss lacp
+# the bond on the short timeout (lacp_rate fast): it expires us 3 s after our last LACPDU
+if ! warm_without_loss lacp 3; then
+    RESULTS+=("lacp rteam warm, fast partner: NOT JUDGED, the emulator never started teamd fast enough")
+    say "not judged: this emulator could not hand over within the fast partner's 3 s"
+fi
 for p in p0 p1; do
     check "$p current after the warm restart" test "$(item "ports.$p.runner.state")" = current
 done
-warm_without_loss lacp
+# the bond on the long timeout: 90 s for the handover, however slow the emulator
+ip -n peer link set bond0 type bond lacp_rate slow || fail "cannot slow the bond down"
+slow_partner() {
+    local st
+    st=$(item ports.p0.runner.partner_lacpdu_info.state) && [ $((st & 2)) = 0 ] &&
+        st=$(item ports.p1.runner.partner_lacpdu_info.state) && [ $((st & 2)) = 0 ]
+}
+wait_for -t 30 slow_partner
+wait_for -t 30 converged lacp
+warm_without_loss lacp 90 || fail "rteam lacp warm restart, slow partner: every attempt too slow"
 
 # a state file older than the partner's 3 s timeout: not adopted (the partner has given up
 # on us by then), the team is taken over cold and renegotiates
+ip -n peer link set bond0 type bond lacp_rate fast || fail "cannot speed the bond up"
+fast_partner() {
+    local st
+    st=$(item ports.p0.runner.partner_lacpdu_info.state) && [ $((st & 2)) = 2 ] &&
+        st=$(item ports.p1.runner.partner_lacpdu_info.state) && [ $((st & 2)) = 2 ]
+}
+wait_for -t 30 fast_partner
+lines=$(wc -l </tmp/teamd.rteam.log)
 stop_teamd USR1
 sleep 3.5
 start_teamd rteam
-check "stale state file: logged" grep -q 'Ignoring the warm restart state.*old' /tmp/teamd.rteam.log
+check "stale state file: logged" said_since "$lines" 'Ignoring the warm restart state.*old'
 check "stale state file: team converges again" converges_within 30 lacp
 teardown
 
