@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use anyhow::{bail, Result};
@@ -174,26 +174,39 @@ struct JobsOutcome {
 }
 
 /// Runs each (target, scenario) in a guest of its own, `vm_jobs()` guests at a time, in list
-/// order. An image (our kernel: built on first use) is made once per target, by the first job
-/// that needs it; a job whose image or build failed is reported and counted as skipped.
+/// order. Each target's image is made once; our kernel's (a build of 15-25 minutes when not
+/// cached) starts at once in a thread of its own, at the lowest CPU priority, while the
+/// guests on Debian's kernel run, so the jobs that need it wait only for what is left of it.
+/// A job whose image or build failed is reported and counted as skipped.
 fn run_jobs(jobs: Vec<(Target, String)>, opts: &RunOpts) -> JobsOutcome {
     let bins = guest::build_and_stage_bins();
-    // target label -> its image, or why there is none
-    let images: Mutex<HashMap<String, std::result::Result<Arc<guest::Image>, String>>> =
-        Mutex::default();
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, JobResult)>> = Mutex::default();
-    let image_for = |target: Target| -> std::result::Result<Arc<guest::Image>, String> {
-        let mut images = images.lock().unwrap_or_else(|e| e.into_inner());
+    // target label -> its image, or why there is none; made by whoever asks first
+    type Made = std::result::Result<Arc<guest::Image>, String>;
+    let mut images: HashMap<String, (Target, OnceLock<Made>)> = HashMap::new();
+    for (target, _) in &jobs {
         images
             .entry(target.label())
-            .or_insert_with(|| match &bins {
-                Ok(_) => target.image().map(Arc::new).map_err(|e| format!("{e:#}")),
-                Err(e) => Err(format!("release build failed: {e:#}")),
-            })
-            .clone()
+            .or_insert_with(|| (*target, OnceLock::new()));
+    }
+    let image_for = |target: Target| -> Made {
+        let Some((_, cell)) = images.get(&target.label()) else {
+            return Err(format!("no image slot for{}", target.label()));
+        };
+        cell.get_or_init(|| match &bins {
+            Ok(_) => target.image().map(Arc::new).map_err(|e| format!("{e:#}")),
+            Err(e) => Err(format!("release build failed: {e:#}")),
+        })
+        .clone()
     };
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, JobResult)>> = Mutex::default();
     std::thread::scope(|scope| {
+        for (target, _) in images.values() {
+            if matches!(target, Target::Ours(..)) {
+                let target = *target;
+                scope.spawn(move || image_for(target));
+            }
+        }
         for _ in 0..vm_jobs().min(jobs.len()) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);

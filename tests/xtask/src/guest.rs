@@ -88,6 +88,7 @@ fn cache_dir() -> PathBuf {
 
 /// Build (or reuse) the rootfs, kernel and initramfs.
 pub fn prepare() -> Result<Image> {
+    let _building = building();
     util::ensure_host_packages(HOST_PACKAGES)?;
     let cache = cache_dir();
     fs::create_dir_all(&cache).with_context(|| format!("cannot create {}", cache.display()))?;
@@ -135,7 +136,10 @@ pub enum Driver {
 /// team modules of that build (C and Rust) in the job share.
 pub fn prepare_on(kernel: &crate::kernel::Kernel, driver: Driver) -> Result<Image> {
     let debian = prepare()?;
-    let initrd = builtin_initrd(&cache_dir())?;
+    let initrd = {
+        let _building = building();
+        builtin_initrd(&cache_dir())?
+    };
     let mut kmods = kernel.c_modules.clone();
     kmods.push(kernel.rust_module.clone());
     let load = match driver {
@@ -156,6 +160,13 @@ pub fn prepare_on(kernel: &crate::kernel::Kernel, driver: Driver) -> Result<Imag
         kmods,
         load,
     })
+}
+
+/// Held while an image or initrd is made in the cache: `cargo xtask test` prepares the
+/// images of several targets in threads of their own, and they share the cache's files.
+fn building() -> std::sync::MutexGuard<'static, ()> {
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    BUILDING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The kernel package `linux-image-amd64` currently points at, and its version.
@@ -180,6 +191,7 @@ fn newest_kernel() -> Result<(String, String)> {
     };
     // A fresh machine may not have package lists yet.
     find().or_else(|_| {
+        let _apt = util::apt_lock();
         run(Command::new("apt-get").args(["update", "-qq"]))?;
         find()
     })

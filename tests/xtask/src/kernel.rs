@@ -197,6 +197,7 @@ fn candidate(pkg: &str) -> Result<String> {
     };
     // A fresh machine may not have package lists yet.
     find().or_else(|_| {
+        let _apt = util::apt_lock();
         run(Command::new("apt-get").args(["update", "-qq"]))?;
         find()
     })
@@ -259,7 +260,11 @@ fn toolchain(cache: &Path) -> Result<Toolchain> {
     }
     util::remove_dir(&debs)?;
     eprintln!("xtask: kernel toolchain: building bindgen-cli {BINDGEN_VERSION}");
-    run(util::cargo()
+    // niced like the kernel build (see make()): this too runs beside guests
+    let cargo = util::cargo();
+    run(Command::new("nice")
+        .args(["-n", "19"])
+        .arg(cargo.get_program())
         .args(["install", "--locked", "--quiet", "bindgen-cli", "--version"])
         .arg(BINDGEN_VERSION)
         .arg("--root")
@@ -324,10 +329,13 @@ fn tool_version(tc: &Toolchain, tool: &str, arg: &str) -> Result<String> {
     Ok(output(&mut cmd)?.lines().next().unwrap_or("").to_string())
 }
 
-/// `make ARCH=x86_64 LLVM=1 ...` in the toolchain's environment.
+/// `make ARCH=x86_64 LLVM=1 ...` in the toolchain's environment, at the lowest CPU priority:
+/// guests running beside a build keep their timers (a guest under TCG needs a core).
 fn make(tc: &Toolchain, dir: &Path) -> Result<Command> {
-    let mut cmd = Command::new("make");
-    cmd.arg("-C").arg(dir).args(["ARCH=x86_64", "LLVM=1"]);
+    let mut cmd = Command::new("nice");
+    cmd.args(["-n", "19", "make", "-C"])
+        .arg(dir)
+        .args(["ARCH=x86_64", "LLVM=1"]);
     tc.env(&mut cmd)?;
     Ok(cmd)
 }

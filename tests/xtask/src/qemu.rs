@@ -37,6 +37,13 @@ pub enum Boot {
     Systemd,
 }
 
+/// Kernel hardening that costs much under TCG and changes nothing a team device does: with
+/// these, Debian's kernel forks 2.7 times and makes syscalls 3 times as fast in the guest
+/// (300 fork+exec 40 s -> 14.6 s, 400k syscalls 1.6 s -> 0.5 s) and boots in half the time.
+/// Our kernel lacks most of these features; it ignores the arguments it does not know.
+const GUEST_SPEEDUPS: &str = "mitigations=off init_on_alloc=0 init_on_free=0 apparmor=0 \
+                              security=none audit=0 randomize_kstack_offset=off";
+
 /// The value of a `# KEY: value` line in a script's header (its leading comment lines), which
 /// is how a scenario tells the harness what it needs (`vm-boot`, `vm-units`, `vm-needs`).
 pub fn header_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
@@ -149,7 +156,7 @@ pub fn run_script(
             .with_context(|| format!("in {}", script.display()))?
             .unwrap_or(Boot::Plain),
     };
-    let mut cmdline = "console=ttyS0 quiet panic=-1 rdinit=/init".to_string();
+    let mut cmdline = format!("console=ttyS0 quiet panic=-1 rdinit=/init {GUEST_SPEEDUPS}");
     if boot == Boot::Systemd {
         // read by guest/init.sh; systemd ignores it
         cmdline.push_str(" rteam.boot=systemd");

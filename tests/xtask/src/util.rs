@@ -58,8 +58,17 @@ pub fn output(cmd: &mut Command) -> Result<String> {
     String::from_utf8(out.stdout).with_context(|| format!("{cmd:?} printed non-UTF-8"))
 }
 
+/// Held around whatever changes apt's state on the host (install, update): the kernel build
+/// starts in a thread of its own beside the guest image's preparation, and two apt-gets at
+/// once fail on apt's lock instead of waiting.
+pub fn apt_lock() -> std::sync::MutexGuard<'static, ()> {
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    APT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Install the Debian packages among `pkgs` that are missing: CI starts from a fresh machine.
 pub fn ensure_host_packages(pkgs: &[&str]) -> Result<()> {
+    let _apt = apt_lock();
     let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !is_installed(p)).collect();
     if missing.is_empty() {
         return Ok(());
