@@ -1,7 +1,7 @@
 #!/bin/bash
 # rteam-scenario.service (systemd boot, see systemd-boot.sh): loads the team driver, runs the
 # job's script, keeps the journal in /results/journal.log (its tail in the output when the
-# script failed), records the status and powers the guest off through systemd.
+# script failed), records the status and ends the guest through systemd.
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 source /opt/rteam/tests/guest/boot-lib.sh
@@ -40,4 +40,6 @@ if [ "$JOB_STATUS" != 0 ]; then
     tail -n 80 /results/journal.log | tee -a /results/output.log
 fi
 record_status
-systemctl poweroff --no-block
+# a reboot, not a power-off: qemu runs with -no-reboot and exits, where on our kernel (no
+# ACPI) a power-off would only halt the guest
+systemctl reboot --no-block

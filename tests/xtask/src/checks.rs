@@ -44,6 +44,8 @@ const RUST_DRIVER_RUNS: &[(&str, Driver)] = &[
     ("teamd-ctl", Driver::Rust),
     ("teamd-config", Driver::Rust),
     ("nm-team", Driver::Rust),
+    ("networkd-team", Driver::Rust),
+    ("networkd-cmdline", Driver::Rust),
 ];
 
 /// Where `cargo xtask test` runs scenarios: Debian's kernel, or ours with a given driver.

@@ -132,12 +132,12 @@ pub fn prepare(flavor: Flavor) -> Result<Kernel> {
     // Two xtask runs (a test and a bench, say) must not build into the same tree at once:
     // one lock for the shared toolchain and source, one per flavor for its build.
     let (tc, source) = {
-        let _shared = lock(&cache.join("lock"))?;
+        let _shared = util::lock_file(&cache.join("lock"))?;
         let tc = toolchain(&cache)?;
         let source = unpack_source(&cache, &tc)?;
         (tc, source)
     };
-    let _own = lock(&cache.join(format!("lock-{}", flavor.name())))?;
+    let _own = util::lock_file(&cache.join(format!("lock-{}", flavor.name())))?;
     let build = build_kernel(&cache, &tc, &source, flavor)?;
     let built = build_module(&cache, &tc, &build, flavor)?;
     // The next run of this flavor rebuilds module-<flavor> while this run's guest may not
@@ -158,21 +158,6 @@ pub fn prepare(flavor: Flavor) -> Result<Kernel> {
         c_modules,
         rust_module,
     })
-}
-
-/// An exclusive lock on `path`, held until the returned file is dropped.
-fn lock(path: &Path) -> Result<fs::File> {
-    let file =
-        fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    if file.try_lock().is_err() {
-        eprintln!(
-            "xtask: kernel: waiting for another xtask run ({})",
-            path.display()
-        );
-        file.lock()
-            .with_context(|| format!("cannot lock {}", path.display()))?;
-    }
-    Ok(file)
 }
 
 pub const MODES: &[&str] = &[

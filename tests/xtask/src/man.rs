@@ -245,6 +245,7 @@ mod tests {
             names,
             [
                 "systemd.netdev-team.5",
+                "teamd-convert.1",
                 "teamd.8",
                 "teamd.conf.5",
                 "teamdctl.8",

@@ -46,9 +46,14 @@ const LIBTEAM_VERSION: &str = "1.32";
 /// The program names, for the binaries, man pages and completions.
 const PROGRAMS: [&str; 3] = ["teamd", "teamdctl", "teamnl"];
 
-/// networkd-gen's programs (systemd.netdev-team(5)), staged next to PROGRAMS; they have no
-/// man page or completion of their own.
-const NETWORKD_PROGRAMS: [&str; 2] = ["teamd-networkd-generator", "teamd-networkd-helper"];
+/// Our programs that libteam has no counterpart of, staged next to PROGRAMS (the metadata
+/// says where each is installed): networkd-gen's (systemd.netdev-team(5)) and the
+/// converter teamd-convert(1).
+const OTHER_PROGRAMS: [&str; 3] = [
+    "teamd-networkd-generator",
+    "teamd-networkd-helper",
+    "teamd-convert",
+];
 
 /// The four packages `build` wrote.
 pub struct Packages {
@@ -71,6 +76,10 @@ pub fn default_out_dir() -> PathBuf {
 
 /// Builds, stages, packages and checks; old packages in `out_dir` are removed first.
 pub fn build(out_dir: &Path) -> Result<Packages> {
+    // two `cargo xtask vm` runs of package scenarios would share the staging dir
+    let target = util::workspace_root().join("target");
+    fs::create_dir_all(&target).with_context(|| format!("cannot create {}", target.display()))?;
+    let _staging = util::lock_file(&target.join("rteam-package.lock"))?;
     ensure_tools()?;
     let built = build_release()?;
     let stage = built.release_dir.join(STAGE);
@@ -148,8 +157,8 @@ struct Built {
     programs: Vec<PathBuf>,
     /// nm-plugin's cdylib (libteamdctl.so, soname libteamdctl.so.0)
     library: PathBuf,
-    /// in `NETWORKD_PROGRAMS` order
-    networkd: Vec<PathBuf>,
+    /// in `OTHER_PROGRAMS` order
+    others: Vec<PathBuf>,
 }
 
 /// The workspace's release build (the VM's too: `cargo xtask test` builds once for both),
@@ -168,7 +177,7 @@ fn build_release() -> Result<Built> {
         .iter()
         .map(|p| find(p))
         .collect::<Result<Vec<_>>>()?;
-    let networkd = NETWORKD_PROGRAMS
+    let others = OTHER_PROGRAMS
         .iter()
         .map(|p| find(p))
         .collect::<Result<Vec<_>>>()?;
@@ -181,7 +190,7 @@ fn build_release() -> Result<Built> {
         release_dir,
         programs,
         library,
-        networkd,
+        others,
     })
 }
 
@@ -206,7 +215,7 @@ fn stage_files(built: &Built, stage: &Path) -> Result<()> {
     for (exe, name) in built.programs.iter().zip(PROGRAMS) {
         strip(exe, &stage.join("bin").join(name), "--strip-all")?;
     }
-    for (exe, name) in built.networkd.iter().zip(NETWORKD_PROGRAMS) {
+    for (exe, name) in built.others.iter().zip(OTHER_PROGRAMS) {
         strip(exe, &stage.join("bin").join(name), "--strip-all")?;
     }
     strip(

@@ -105,3 +105,16 @@ pub fn remove_dir(path: &Path) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// An exclusive lock on `path`, held until the returned file is dropped: for what two xtask
+/// runs at once must not build into together (a kernel tree, the packages' staging dir).
+pub fn lock_file(path: &Path) -> Result<std::fs::File> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    if file.try_lock().is_err() {
+        eprintln!("xtask: waiting for another xtask run ({})", path.display());
+        file.lock()
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+    }
+    Ok(file)
+}

@@ -63,6 +63,8 @@ fn expected_files(dist: Dist, part: Part) -> BTreeSet<String> {
             files.push("/usr/lib/systemd/system/teamd-networkd.service".into());
             files.push("/usr/lib/systemd/system/teamd-networkd.path".into());
             files.push("/usr/share/man/man5/systemd.netdev-team.5.gz".into());
+            files.push("/usr/bin/teamd-convert".into());
+            files.push("/usr/share/man/man1/teamd-convert.1.gz".into());
         }
         Part::Dev => {
             files.push("/usr/include/teamdctl.h".into());
