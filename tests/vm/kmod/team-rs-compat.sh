@@ -119,9 +119,20 @@ echo "--- team_rs.ko"; cat /tmp/kmod-run/rust.out
 echo "--- diff (team.ko vs team_rs.ko)"
 diff /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
 check "same output on both drivers" diff -q /tmp/kmod-run/c.out /tmp/kmod-run/rust.out
-while IFS= read -r line; do
-    check "rust: $line" true
-done < <(grep -E ': ok$|reads back|team MAC' /tmp/kmod-run/rust.out)
+# Equal outputs could be equally wrong: each driver's output must also hold every line the
+# steps print on success (exact lines; a failed step prints another line or none).
+expected=(
+    "create: ok" "set mode: ok" "enslave veth0: ok" "enslave veth1: ok" "activeport: ok"
+    "activeport reads back" "team carrier (ports down at peer): 0" "team carrier (ports up): 1"
+    "release veth0: ok" "delete: ok" "veth1 still enslaved: 0" "enslave veth0 in team1: ok"
+    "ping over roundrobin: ok" "port has the team MAC" "delete team1: ok"
+    "enslave veth0 in team2: ok" "enslave veth1 in team2: ok" "map bucket 7: ok"
+    "bucket 7 reads back" "ping over loadbalance: ok" "delete team2: ok"
+)
+for line in "${expected[@]}"; do
+    check "team.ko: $line" grep -qxF "$line" /tmp/kmod-run/c.out
+    check "team_rs.ko: $line" grep -qxF "$line" /tmp/kmod-run/rust.out
+done
 dmesg | grep -iE "BUG|Oops|WARNING|team" | tail -20
 echo "checks passed: $pass failed: $fail"
 [ "$fail" -eq 0 ]
