@@ -70,10 +70,58 @@ normalize() {
         -e 's/\b(ifindex|link-netnsid)([ =:]+)[0-9]+/\1\2<ifindex>/g'
 }
 
+# missed_class: the ping watches' missed counters (teamdctl's "missed packets: N/MAX" and
+# jq -S's "missed": N then "missed_max": MAX) become <=max or >max. The count itself
+# depends on when the state was read within an interval; which side of missed_max it is on
+# is the link state the watch reports, and must match between implementations.
+missed_class() {
+    perl -0pe '
+        s{missed packets: (\d+)/(\d+)}{"missed packets: " . ($1 <= $2 ? "<=max" : ">max") . "/$2"}ge;
+        s{"missed": (\d+),(\s*)"missed_max": (\d+)}{"\"missed\": " . ($1 <= $3 ? "\"<=max\"" : "\">max\"") . ",$2\"missed_max\": $3"}ge;
+    '
+}
+
 # cleanup_teams: delete every team device.
 cleanup_teams() {
     local dev
     for dev in $(ip -o link show type team | awk -F': ' '{ print $2 }'); do
         ip link del "${dev%@*}"
     done
+}
+
+# bridge_peer N [MAC]: netns "peer" with bridge br0 (no STP, no forwarding delay: a port
+# coming back forwards at once) at 192.0.2.2/24, and N veth pairs pI (root namespace, down)
+# <-> bI (peer, up, on br0). With MAC, every pI gets that address, so frames for a team whose
+# runner leaves port MACs alone are accepted on any port.
+bridge_peer() {
+    local i
+    mk_netns peer
+    ip -n peer link add br0 type bridge || fail "cannot create br0"
+    ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
+    ip -n peer addr add 192.0.2.2/24 dev br0
+    ip -n peer link set br0 up
+    for ((i = 0; i < $1; i++)); do
+        mk_veth_pair "p$i" "b$i"
+        [ -z "${2:-}" ] || ip link set "p$i" address "$2"
+        veth_to_ns "b$i" peer
+        ip -n peer link set "b$i" master br0
+    done
+}
+
+# bridge_peer_release N: br0 (bridge_peer) gives up 192.0.2.2/24 and b0..b(N-1), which are
+# left down and free for another partner (lacp.sh's peer_bond).
+bridge_peer_release() {
+    local i
+    ip -n peer addr del 192.0.2.2/24 dev br0
+    for ((i = 0; i < $1; i++)); do
+        ip -n peer link set "b$i" down
+        ip -n peer link set "b$i" nomaster
+    done
+}
+
+# check_eq EXPECTED ACTUAL WHAT: assert_eq, then "ok: WHAT", counted in CHECKS.
+check_eq() {
+    assert_eq "$1" "$2" "$3"
+    CHECKS=$((${CHECKS:-0} + 1))
+    echo "ok: $3"
 }
