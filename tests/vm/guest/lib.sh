@@ -81,6 +81,19 @@ missed_class() {
     '
 }
 
+# known_differences SCENARIO KIND: "CASE<tab>REASON" for each case tests/vm/known-differences
+# lists for SCENARIO and KIND (the one list of differences from the C programs).
+known_differences() {
+    awk -v s="$1" -v k="$2" '
+        /^[[:space:]]*(#|$)/ { next }
+        $1 == s && $2 == k {
+            c = $3
+            $1 = $2 = $3 = ""
+            sub(/^[[:space:]]+/, "")
+            print c "\t" $0
+        }' /opt/rteam/tests/known-differences
+}
+
 # cleanup_teams: delete every team device.
 cleanup_teams() {
     local dev

@@ -27,21 +27,21 @@ DIR=/opt/rteam/tests/teamd-configs
 [ -x "$RT" ] || fail "$RT missing"
 mkdir -p /var/run/teamd
 
-# Known differences, each with its reason; the case still runs and its diff
-# is printed, but it does not fail the scenario.
-#
-# STDERR_DIFF: exit status and cleanup match, stderr text does not (yet).
-declare -A STDERR_DIFF=(
-    # jansson's syntax error texts; ours come from serde_json
-    # (teamd-compat/ctl-proto/src/json.rs, parse_strict)
-    [malformed-unterminated]="serde_json error text"
-    [malformed-trailing-comma]="serde_json error text"
-    [malformed-bareword]="serde_json error text"
-    # C: "Unknown ..." + "Failed to load config values." + "Failed to init runner."
-    # and errno ENOENT; ours lacks the middle line and says EINVAL
-    # (src/runner/activebackup.rs, from_config)
-    [bad-hwaddr-policy]="runner/activebackup.rs message and errno"
-)
+# Known differences (tests/vm/known-differences, kinds stderr and port-first-line),
+# each with its reason: the case still runs and its diff is printed, but it does not fail the
+# scenario, unless it no longer differs (then the list is stale and the scenario fails).
+declare -A STDERR_DIFF=() PORT_FIRST_DIFF=()
+while IFS=$'\t' read -r name why; do STDERR_DIFF[$name]=$why; done \
+    < <(known_differences teamd-config stderr)
+while IFS=$'\t' read -r name why; do PORT_FIRST_DIFF[$name]=$why; done \
+    < <(known_differences teamd-config port-first-line)
+for name in "${!STDERR_DIFF[@]}"; do
+    [ -f "$DIR/bad/$name.json" ] || fail "known-differences names $name, which is no bad/ config"
+done
+for name in "${!PORT_FIRST_DIFF[@]}"; do
+    [ -f "$DIR/port-bad/$name.json" ] ||
+        fail "known-differences names $name, which is no port-bad/ config"
+done
 # ORACLE_OLDER: Debian 12's libteam is 1.31; these follow 1.32, which ours
 # implements. Only ours is checked, against the text given here.
 declare -A ORACLE_OLDER=(
@@ -49,28 +49,6 @@ declare -A ORACLE_OLDER=(
     [bad-link-watch-policy]='Unrecognized value for link_watch_policy.
 Only "any" or "all" are allowed but "most" found in config.'
 )
-# SKIP: ours does not behave like C at all yet; the fix is in files owned
-# elsewhere. Listed so the suite stays green; remove when fixed.
-declare -A SKIP=(
-    # C refuses to overwrite the non-string runner.name with the default
-    # ("Failed to get value from config: Wrong path format", "Failed to set
-    # default team runner name in config.", "Failed to init runner.", exit 1);
-    # ours replaces it with "roundrobin" and starts (src/runner/mod.rs uses
-    # Config::set instead of Config::try_set)
-    [runner-name-not-string]="runner/mod.rs overwrites runner.name"
-)
-# port-bad/: C follows the first error line with "Loop callback failed
-# with: <strerror>" (after "Failed to load options." and "Failed to init port
-# priv." for watcher options), ours with "Failed to add port ifindex N:
-# <message>" (src/core.rs). Only the first error line must match; the rest is
-# shown. PORT_FIRST_DIFF: where even that line differs.
-declare -A PORT_FIRST_DIFF=(
-    # C: 'p0: Failed to set "queue_id".'; ours appends the kernel error in
-    # parentheses (src/core.rs), and activebackup makes p0 active ('Changed
-    # active port to "p0".') before the port is dropped (src/runner)
-    [queue-id-too-big]="src/core.rs appends the netlink error"
-)
-
 checks=0
 known=0
 failed=0
@@ -272,20 +250,6 @@ for f in "$DIR"/bad/*.json; do
     name=${f##*/}
     name=${name%.json}
     nbad=$((nbad + 1))
-    if [ -n "${SKIP[$name]:-}" ]; then
-        # run anyway, to show where things stand: C in the foreground (it
-        # fails), ours with -d (it may start)
-        # shellcheck disable=SC2046
-        timeout 30 $CT -f "$f" $(dev_args "$f") 2>/tmp/skip.err
-        echo "SKIP: bad/$name: C teamd exit $?: $(</tmp/skip.err)"
-        # shellcheck disable=SC2046
-        $RT -d -f "$f" $(dev_args "$f") 2>/tmp/skip.err
-        echo "SKIP: bad/$name: rteam teamd -d exit $?: $(</tmp/skip.err)"
-        team_gone || stop
-        echo "SKIP: bad/$name (${SKIP[$name]})"
-        known=$((known + 1))
-        continue
-    fi
     modes=("")
     [[ $D_MODE == *" $name "* ]] && modes+=(-d)
     for mode in "${modes[@]}"; do
@@ -309,7 +273,7 @@ for f in "$DIR"/bad/*.json; do
                 diff -u --label C --label rteam <(printf '%s\n' "$ERR_C") <(printf '%s\n' "$ERR_R")
                 known=$((known + 1))
             else
-                echo "NOW SAME (drop it from STDERR_DIFF): $what"
+                bad "$what: listed in known-differences, but its stderr is now the same as C's"
             fi
             continue
         fi
@@ -359,8 +323,12 @@ for f in "$DIR"/port-bad/*.json; do
     err_c=$(errnorm "$(</tmp/port.C.err)")
     err_r=$(errnorm "$(</tmp/port.R.err)")
     if [ -n "${PORT_FIRST_DIFF[$name]:-}" ]; then
-        echo "KNOWN: port-bad/$name first error line differs (${PORT_FIRST_DIFF[$name]})"
-        known=$((known + 1))
+        if [ "$(first "$err_c")" = "$(first "$err_r")" ]; then
+            bad "port-bad/$name: listed in known-differences, but its first error line is now C's"
+        else
+            echo "KNOWN: port-bad/$name first error line differs (${PORT_FIRST_DIFF[$name]})"
+            known=$((known + 1))
+        fi
     else
         check "$(first "$err_c")" "$(first "$err_r")" "port-bad/$name first error line"
     fi
