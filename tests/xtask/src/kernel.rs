@@ -246,10 +246,9 @@ fn toolchain(cache: &Path) -> Result<Toolchain> {
     util::remove_dir(&debs)?;
     eprintln!("xtask: kernel toolchain: building bindgen-cli {BINDGEN_VERSION}");
     // niced like the kernel build (see make()): this too runs beside guests
-    let cargo = util::cargo();
     run(Command::new("nice")
         .args(["-n", "19"])
-        .arg(cargo.get_program())
+        .arg(util::cargo_program())
         .args(["install", "--locked", "--quiet", "bindgen-cli", "--version"])
         .arg(BINDGEN_VERSION)
         .arg("--root")

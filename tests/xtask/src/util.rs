@@ -29,8 +29,13 @@ pub fn scenario_path(name: &str) -> Result<PathBuf> {
 }
 
 /// The cargo that runs us (so a rustup toolchain override is honoured), else plain `cargo`.
+pub fn cargo_program() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// `cargo_program()` in the workspace root.
 pub fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = Command::new(cargo_program());
     cmd.current_dir(workspace_root());
     cmd
 }

@@ -558,13 +558,23 @@ mod tests {
                 .on_newlink(&nl_link(i, n, [2, 0, 0, 0, 0, i as u8], true));
         }
         k.ifinfos.end_batch();
+        ctx_on(k, &[(2, true), (3, true)], config)
+    }
+
+    /// The Ctx over `k` once the kernel reported the team in loadbalance mode with
+    /// `ports` (ifindex, enabled), each link up at 1000 Mb/s full duplex.
+    fn ctx_on(
+        mut k: FakeKernel,
+        ports: &[(u32, bool)],
+        config: serde_json::Value,
+    ) -> Ctx<FakeKernel> {
         let mut opts = vec![OptionItem::new(
             "mode",
             OptionValue::String("loadbalance".into()),
         )];
         let mut kports = Vec::new();
-        for i in [2, 3] {
-            opts.push(OptionItem::new("enabled", OptionValue::Bool(true)).port(i));
+        for &(i, enabled) in ports {
+            opts.push(OptionItem::new("enabled", OptionValue::Bool(enabled)).port(i));
             opts.push(OptionItem::new("priority", OptionValue::S32(0)).port(i));
             kports.push(PortItem {
                 ifindex: i,
@@ -803,31 +813,13 @@ mod tests {
     fn taken_over_ctx(config: serde_json::Value) -> Ctx<FakeKernel> {
         let mut k = FakeKernel::new(1);
         k.ifinfos.on_newlink(&nl_link(1, "team0", TEAM_MAC, true));
-        let ports = [(2, "eth0"), (3, "eth1"), (4, "eth2")];
-        let mut opts = vec![OptionItem::new(
-            "mode",
-            OptionValue::String("loadbalance".into()),
-        )];
-        let mut kports = Vec::new();
-        for (i, n) in ports {
+        for (i, n) in [(2, "eth0"), (3, "eth1"), (4, "eth2")] {
             let mut l = nl_link(i, n, TEAM_MAC, true);
             l.master = Some(1);
             k.ifinfos.on_newlink(&l);
-            opts.push(OptionItem::new("enabled", OptionValue::Bool(i != 4)).port(i));
-            opts.push(OptionItem::new("priority", OptionValue::S32(0)).port(i));
-            kports.push(PortItem {
-                ifindex: i,
-                linkup: true,
-                speed: 1000,
-                duplex: 1,
-                ..Default::default()
-            });
         }
         k.ifinfos.end_batch();
-        k.report(opts, kports);
-        let config = Config::new(config).unwrap();
-        let settings = TeamSettings::from_config(&config).unwrap();
-        Ctx::new(k, config, settings, Setup::default())
+        ctx_on(k, &[(2, true), (3, true), (4, false)], config)
     }
 
     fn kernel_changes(c: &Ctx<FakeKernel>) -> Vec<&Call> {
