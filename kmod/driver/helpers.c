@@ -13,6 +13,7 @@
 #include <linux/skbuff.h>
 #include <linux/rcupdate.h>
 #include <linux/filter.h>
+#include <linux/if_vlan.h>
 #include <net/genetlink.h>
 #include <uapi/linux/if_team.h>
 
@@ -23,6 +24,22 @@ const struct nla_policy rteam_nl_policy[4] = {
 	[TEAM_ATTR_LIST_OPTION] = { .type = NLA_NESTED },
 	[TEAM_ATTR_LIST_PORT] = { .type = NLA_NESTED },
 };
+
+/*
+ * Offload masks the team folds its ports' features into (features.rs):
+ * what VLAN uppers, encapsulated and MPLS traffic may inherit, plus the
+ * core's "one port suffices" / "every port must have it" groups.
+ */
+const netdev_features_t rteam_vlan_mask = NETIF_F_HW_CSUM | NETIF_F_SG | NETIF_F_FRAGLIST |
+	NETIF_F_GSO_SOFTWARE | NETIF_F_HIGHDMA | NETIF_F_LRO | NETIF_F_GSO_ENCAP_ALL;
+const netdev_features_t rteam_enc_mask = NETIF_F_HW_CSUM | NETIF_F_SG | NETIF_F_RXCSUM |
+	NETIF_F_GSO_SOFTWARE;
+const netdev_features_t rteam_mpls_mask = NETIF_F_HW_CSUM | NETIF_F_SG | NETIF_F_GSO_SOFTWARE;
+const netdev_features_t rteam_enc_always = NETIF_F_GSO_ENCAP_ALL | NETIF_F_HW_VLAN_CTAG_TX |
+	NETIF_F_HW_VLAN_STAG_TX;
+const netdev_features_t rteam_one_for_all = NETIF_F_ONE_FOR_ALL;
+const netdev_features_t rteam_all_for_all = NETIF_F_ALL_FOR_ALL;
+const netdev_features_t rteam_all_tso = NETIF_F_ALL_TSO;
 
 void *rteam_netdev_priv(struct net_device *dev) { return netdev_priv(dev); }
 
@@ -38,6 +55,11 @@ void rteam_setup_dev(struct net_device *dev, const struct net_device_ops *ops)
 	dev->netns_immutable = true;
 	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
 	dev->features |= NETIF_F_GRO;
+	/* What the team may offer before any port is known (features.rs). */
+	dev->hw_features = rteam_vlan_mask | NETIF_F_GSO_ENCAP_ALL |
+			   NETIF_F_HW_VLAN_CTAG_RX | NETIF_F_HW_VLAN_CTAG_FILTER |
+			   NETIF_F_HW_VLAN_STAG_RX | NETIF_F_HW_VLAN_STAG_FILTER;
+	dev->features |= dev->hw_features | NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_STAG_TX;
 }
 
 void rteam_eth_hw_addr_random(struct net_device *dev) { eth_hw_addr_random(dev); }
@@ -189,4 +211,75 @@ void rteam_extack_msg(struct netlink_ext_ack *extack, const char *msg)
 {
 	if (extack)
 		extack->_msg = msg;
+}
+
+void rteam_read_caps(const struct net_device *dev, struct rteam_caps *c)
+{
+	c->features = dev->features;
+	c->vlan = dev->vlan_features;
+	c->enc = dev->hw_enc_features;
+	c->mpls = dev->mpls_features;
+	c->dst_release = (dev->priv_flags & (IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM)) ==
+			 (IFF_XMIT_DST_RELEASE | IFF_XMIT_DST_RELEASE_PERM);
+	c->hard_header_len = dev->hard_header_len;
+	c->needed_headroom = READ_ONCE(dev->needed_headroom);
+	c->needed_tailroom = dev->needed_tailroom;
+	c->tso_max_size = dev->tso_max_size;
+	c->tso_max_segs = dev->tso_max_segs;
+	c->gso_max_size = READ_ONCE(dev->gso_max_size);
+	c->gso_ipv4_max_size = READ_ONCE(dev->gso_ipv4_max_size);
+	c->gso_max_segs = READ_ONCE(dev->gso_max_segs);
+}
+
+void rteam_write_masks(struct net_device *dev, netdev_features_t vlan, netdev_features_t enc,
+		       netdev_features_t mpls, bool dst_release)
+{
+	dev->vlan_features = vlan;
+	dev->hw_enc_features = enc;
+	dev->mpls_features = mpls;
+	if (dst_release)
+		dev->priv_flags |= IFF_XMIT_DST_RELEASE;
+	else
+		dev->priv_flags &= ~IFF_XMIT_DST_RELEASE;
+}
+
+void rteam_write_room(struct net_device *dev, unsigned short hlen, unsigned short head,
+		      unsigned short tail)
+{
+	dev->hard_header_len = hlen;
+	WRITE_ONCE(dev->needed_headroom, head);
+	dev->needed_tailroom = tail;
+}
+
+/* Never raises a GSO limit, so a lower one set by the user stays. */
+void rteam_lower_gso(struct net_device *dev, unsigned int size, unsigned int ipv4_size, u16 segs)
+{
+	if (size < READ_ONCE(dev->gso_max_size))
+		WRITE_ONCE(dev->gso_max_size, size);
+	if (ipv4_size < READ_ONCE(dev->gso_ipv4_max_size))
+		WRITE_ONCE(dev->gso_ipv4_max_size, ipv4_size);
+	if (segs < READ_ONCE(dev->gso_max_segs))
+		WRITE_ONCE(dev->gso_max_segs, segs);
+}
+
+bool rteam_dev_registered(const struct net_device *dev) { return dev->reg_state == NETREG_REGISTERED; }
+
+/* Walks the lower devices (ports) under RTNL; *iter is NULL to start. */
+struct net_device *rteam_next_lower(struct net_device *dev, struct list_head **iter)
+{
+	if (!*iter)
+		*iter = dev->adj_list.lower.next;
+	return netdev_lower_get_next(dev, iter);
+}
+
+/* VLAN id registration (static inlines when the kernel has no 802.1Q). */
+int rteam_vlan_vid_add(struct net_device *dev, __be16 proto, u16 vid) { return vlan_vid_add(dev, proto, vid); }
+void rteam_vlan_vid_del(struct net_device *dev, __be16 proto, u16 vid) { vlan_vid_del(dev, proto, vid); }
+int rteam_vlan_vids_add_by_dev(struct net_device *dev, const struct net_device *by_dev)
+{
+	return vlan_vids_add_by_dev(dev, by_dev);
+}
+void rteam_vlan_vids_del_by_dev(struct net_device *dev, const struct net_device *by_dev)
+{
+	vlan_vids_del_by_dev(dev, by_dev);
 }

@@ -68,4 +68,43 @@ const unsigned char *rteam_nla(const struct nlattr *a, int *len);
 u32 rteam_bpf_run(const struct bpf_prog *prog, const struct sk_buff *skb);
 void rteam_extack_msg(struct netlink_ext_ack *extack, const char *msg);
 
+/* Offload state of a device, as features.rs folds it (plain copies). */
+struct rteam_caps {
+	netdev_features_t features;
+	netdev_features_t vlan;
+	netdev_features_t enc;
+	netdev_features_t mpls;
+	bool dst_release;
+	unsigned short hard_header_len;
+	unsigned short needed_headroom;
+	unsigned short needed_tailroom;
+	unsigned int tso_max_size;
+	unsigned int tso_max_segs;
+	unsigned int gso_max_size;
+	unsigned int gso_ipv4_max_size;
+	unsigned int gso_max_segs;
+};
+
+extern const netdev_features_t rteam_vlan_mask;
+extern const netdev_features_t rteam_enc_mask;
+extern const netdev_features_t rteam_mpls_mask;
+extern const netdev_features_t rteam_enc_always;
+extern const netdev_features_t rteam_one_for_all;
+extern const netdev_features_t rteam_all_for_all;
+extern const netdev_features_t rteam_all_tso;
+
+void rteam_read_caps(const struct net_device *dev, struct rteam_caps *c);
+void rteam_write_masks(struct net_device *dev, netdev_features_t vlan, netdev_features_t enc,
+		       netdev_features_t mpls, bool dst_release);
+void rteam_write_room(struct net_device *dev, unsigned short hlen, unsigned short head,
+		      unsigned short tail);
+bool rteam_dev_registered(const struct net_device *dev);
+struct net_device *rteam_next_lower(struct net_device *dev, struct list_head **iter);
+void rteam_lower_gso(struct net_device *dev, unsigned int size, unsigned int ipv4_size, u16 segs);
+
+int rteam_vlan_vid_add(struct net_device *dev, __be16 proto, u16 vid);
+void rteam_vlan_vid_del(struct net_device *dev, __be16 proto, u16 vid);
+int rteam_vlan_vids_add_by_dev(struct net_device *dev, const struct net_device *by_dev);
+void rteam_vlan_vids_del_by_dev(struct net_device *dev, const struct net_device *by_dev);
+
 #endif

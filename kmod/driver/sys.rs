@@ -36,6 +36,11 @@ mod raw {
     include!("bindings_generated.rs");
 }
 
+#[path = "features.rs"]
+pub mod features;
+#[path = "vlan.rs"]
+pub mod vlan;
+
 /// `IFLA_ADDRESS` (uapi/linux/if_link.h).
 const IFLA_ADDRESS: usize = 1;
 
@@ -676,6 +681,9 @@ static TEAM_NETDEV_OPS: raw::net_device_ops = raw::net_device_ops {
     ndo_add_slave: Some(ndo_add_slave),
     ndo_del_slave: Some(ndo_del_slave),
     ndo_change_carrier: Some(ndo_change_carrier),
+    ndo_fix_features: Some(features::ndo_fix_features),
+    ndo_vlan_rx_add_vid: Some(vlan::add_vid),
+    ndo_vlan_rx_kill_vid: Some(vlan::kill_vid),
     // SAFETY: all other members are optional callbacks or plain data for
     // which all-zero means "not provided".
     ..unsafe { core::mem::zeroed() }
@@ -997,6 +1005,7 @@ unsafe extern "C" fn netdev_event(
 
 pub use raw::netdev_cmd_NETDEV_CHANGE as NETDEV_CHANGE;
 pub use raw::netdev_cmd_NETDEV_DOWN as NETDEV_DOWN;
+pub use raw::netdev_cmd_NETDEV_FEAT_CHANGE as NETDEV_FEAT_CHANGE;
 pub use raw::netdev_cmd_NETDEV_PRECHANGEMTU as NETDEV_PRECHANGEMTU;
 pub use raw::netdev_cmd_NETDEV_PRE_TYPE_CHANGE as NETDEV_PRE_TYPE_CHANGE;
 pub use raw::netdev_cmd_NETDEV_UNREGISTER as NETDEV_UNREGISTER;

@@ -512,7 +512,14 @@ impl Team {
             let _ = port.set_mtu(orig_mtu);
             return Err(e);
         }
+        if let Err(e) = sys::vlan::port_join(port, self.dev) {
+            port.close();
+            let _ = port.set_addr(&orig_addr);
+            let _ = port.set_mtu(orig_mtu);
+            return Err(e);
+        }
         if let Err(e) = port.attach_to(self.dev) {
+            sys::vlan::port_leave(port, self.dev);
             port.close();
             let _ = port.set_addr(&orig_addr);
             let _ = port.set_mtu(orig_mtu);
@@ -535,6 +542,7 @@ impl Team {
         // Capacity was reserved above.
         if self.ports.push(new, GFP_ATOMIC).is_err() {
             port.detach_from(self.dev);
+            sys::vlan::port_leave(port, self.dev);
             port.close();
             return Err(Errno::NoMem.to_neg());
         }
@@ -543,6 +551,7 @@ impl Team {
             self.set_changed(&inst, true);
         }
         self.port_enable(p);
+        sys::features::update(self.dev);
         self.port_link_changed(fast, p, port.oper_up());
         let _ = genl::send_changed(self);
         pr_info!("{}: Port device {} added\n", self.dev.name(), port.name());
@@ -577,6 +586,7 @@ impl Team {
         }
         self.publish(fast);
         port.detach_from(self.dev);
+        sys::vlan::port_leave(port, self.dev);
         port.close();
         let _ = genl::send_changed_and_port_removed(self, p);
         self.ports[p].changed = true;
@@ -592,6 +602,7 @@ impl Team {
             let _ = port.set_mtu(gone.orig_mtu);
         }
         pr_info!("{}: Port device {} removed\n", self.dev.name(), port.name());
+        sys::features::update(self.dev);
         Ok(())
     }
 
@@ -679,6 +690,10 @@ impl Team {
             sys::NETDEV_UNREGISTER => {
                 let _ = self.port_del(fast, dev, true);
             }
+            // Not seen for changes the team itself causes on its ports
+            // while it runs (the notifier skips a busy team), so feature
+            // updates cannot recurse.
+            sys::NETDEV_FEAT_CHANGE => sys::features::update(self.dev),
             // Port MTU follows the team; a port may not change it alone.
             sys::NETDEV_PRECHANGEMTU => return NotifyVerdict::Bad,
             sys::NETDEV_PRE_TYPE_CHANGE => return NotifyVerdict::Bad,

@@ -6,7 +6,8 @@
 # Each cycle: a team device is created in the next mode, four ports join it, and while a
 # UDP flood (iperf3) and a ping flood run over it: ports are disabled/enabled, their peers
 # flap, one port leaves and rejoins, mode-specific options change (activeport, loadbalance
-# hash mapping and stats), rteam's teamd drives a loadbalance team with a BPF tx hash and
+# hash mapping and stats), a port's TSO is switched off and on (NETDEV_FEAT_CHANGE), every
+# option write is checked, rteam's teamd drives a loadbalance team with a BPF tx hash and
 # its balancer; then the device is deleted with its ports and traffic still on it (each
 # cycle must have sent packets through it).
 # At the end the driver module must unload; the guest's init fails the run on any oops,
@@ -53,7 +54,13 @@ udp_loop=$!
 done) &
 ping_loop=$!
 
-opt() { teamnl team0 "$@" >/dev/null 2>&1 || true; }
+# Every option write and read below is one the driver must accept (ports named exist and
+# are enslaved, mapped ports are enabled, values are in range), so any error fails the run
+# with teamnl's message; none is expected to fail.
+opt() {
+    local out
+    out=$(teamnl team0 "$@" 2>&1) || fail "cycle $cycles ($mode): teamnl team0 $*: $out"
+}
 cycles=0
 plain=0
 ops=0
@@ -93,7 +100,7 @@ CONF
     ops=$((ops + 7))
     for round in 1 2 3; do
         for p in "${PORTS[@]}"; do
-            teamnl -p "$p" team0 setoption enabled true >/dev/null 2>&1 || true
+            opt setoption enabled true -p "$p"
         done
         case $mode in
         activebackup)
@@ -101,23 +108,27 @@ CONF
         loadbalance)
             opt setoption lb_stats_refresh_interval 100
             for h in 0 17 99 255; do opt setoption lb_tx_hash_to_port_mapping "$(cat /sys/class/net/p$((h % 4))/ifindex)" -a "$h"; done
-            opt getoption lb_hash_stats ;;
+            opt getoption lb_hash_stats -a 17 ;;
         esac
         opt setoption notify_peers_count $((round % 3))
         opt setoption mcast_rejoin_count $((round % 2))
-        teamnl -p p2 team0 setoption enabled false >/dev/null 2>&1 || true
+        opt setoption enabled false -p p2
         ip -n peer link set "b$((round % 4))" down
         sleep 0.3
         ip link set p3 nomaster
         ip -n peer link set "b$((round % 4))" up
-        ip link set p3 master team0 2>/dev/null || true
+        ip link set p3 master team0 || fail "cycle $cycles: cannot enslave p3 again"
         ip link set p3 up
-        teamnl -p p2 team0 setoption enabled true >/dev/null 2>&1 || true
+        opt setoption enabled true -p p2
         opt setoption user_linkup false -p p1
         opt setoption user_linkup_enabled true -p p1
         opt setoption user_linkup_enabled false -p p1
-        teamnl team0 ports >/dev/null 2>&1 || true
-        ops=$((ops + 16))
+        opt ports
+        # A port's offloads change under traffic (NETDEV_FEAT_CHANGE: the team refolds its
+        # features); the port's own ethtool call must work.
+        ethtool -K p0 tso off || fail "cycle $cycles: ethtool -K p0 tso off failed"
+        ethtool -K p0 tso on || fail "cycle $cycles: ethtool -K p0 tso on failed"
+        ops=$((ops + 18))
         sleep 0.5
     done
     # Few in activebackup and loadbalance, with either driver: with no teamd to give the
