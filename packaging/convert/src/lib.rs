@@ -15,6 +15,7 @@ pub mod keyfile;
 pub mod kickstart;
 pub mod ks_lex;
 pub mod ks_network;
+pub mod network_scripts;
 pub mod networkd;
 pub mod output;
 pub mod team;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use networkd_gen::diag::{Diags, Level, Origin};
 use teamd_convert::output::{self, OutFile};
-use teamd_convert::{bond, bond_out, ifcfg, kickstart, team_outputs, TeamFormat};
+use teamd_convert::{bond, bond_out, ifcfg, kickstart, network_scripts, team_outputs, TeamFormat};
 
 #[cfg(test)]
 mod doc_tests;
@@ -60,6 +60,23 @@ pub enum Command {
         rename: Option<String>,
         #[command(flatten)]
         out: Out,
+    },
+    /// What network-scripts' ifup-Team, ifdown-Team, ifup-TeamPort and ifdown-TeamPort do
+    /// (the scripts in /etc/sysconfig/network-scripts call this).
+    NetworkScript {
+        /// Which script.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(network_scripts::Script::NAMES))]
+        script: String,
+        /// The ifcfg file (ifcfg-NAME or a path) or the device, as network-scripts pass it.
+        config: String,
+        /// network-scripts' second argument (boot), passed on to ifup-eth and ifdown-eth.
+        boot: Option<String>,
+        /// The directory of ifcfg files.
+        #[arg(long, default_value = "/etc/sysconfig/network-scripts")]
+        dir: PathBuf,
+        /// Print the commands that change something instead of running them.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -129,11 +146,12 @@ fn team_format(to: To) -> TeamFormat {
 }
 
 impl Command {
-    fn out(&self) -> &Out {
+    fn out(&self) -> Option<&Out> {
         match self {
             Command::Kickstart { out, .. }
             | Command::Ifcfg { out, .. }
-            | Command::ToBond { out, .. } => out,
+            | Command::ToBond { out, .. } => Some(out),
+            Command::NetworkScript { .. } => None,
         }
     }
 }
@@ -181,11 +199,144 @@ fn convert(cli: &Cli, diags: &mut Diags) -> Result<Vec<OutFile>> {
                 },
             }
         }
+        Command::NetworkScript { .. } => Vec::new(),
     })
+}
+
+/// The system `network-script` works on.
+struct System {
+    dry_run: bool,
+    prefix: String,
+}
+
+impl network_scripts::Host for System {
+    fn run(&mut self, argv: &[String]) -> Result<(), String> {
+        if self.dry_run {
+            println!("{}", argv.join(" "));
+            return Ok(());
+        }
+        let (cmd, args) = argv.split_first().ok_or("empty command")?;
+        let status = std::process::Command::new(cmd)
+            .args(args)
+            .status()
+            .map_err(|e| format!("cannot run {cmd}: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} failed ({status})", argv.join(" ")))
+        }
+    }
+
+    fn query(&mut self, argv: &[String]) -> bool {
+        let Some((cmd, args)) = argv.split_first() else {
+            return false;
+        };
+        std::process::Command::new(cmd)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    fn write(&mut self, path: &Path, text: &str) -> Result<(), String> {
+        if self.dry_run {
+            println!("write {}: {}", path.display(), text.trim_end());
+            return Ok(());
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    fn remove(&mut self, path: &Path) {
+        if self.dry_run {
+            println!("rm {}", path.display());
+        } else if let Err(e) = std::fs::remove_file(path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                self.note(&format!("cannot remove {}: {e}", path.display()));
+            }
+        }
+    }
+
+    fn link_by_mac(&mut self, mac: &str) -> Option<String> {
+        for e in std::fs::read_dir("/sys/class/net").ok()?.flatten() {
+            let addr = std::fs::read_to_string(e.path().join("address")).unwrap_or_default();
+            if addr.trim().eq_ignore_ascii_case(mac) {
+                return e.file_name().to_str().map(str::to_string);
+            }
+        }
+        None
+    }
+
+    fn note(&mut self, msg: &str) {
+        eprintln!("{}: {msg}", self.prefix);
+    }
+}
+
+/// `network-script`: its own error reporting, prefixed with the script's name.
+fn network_script(
+    script: &str,
+    config: &str,
+    boot: Option<&str>,
+    dir: &Path,
+    dry_run: bool,
+) -> bool {
+    let Some(which) = network_scripts::Script::from_name(script) else {
+        eprintln!("teamd-convert: error: no script {script}");
+        return false;
+    };
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    let setup = network_scripts::Setup {
+        dir: dir.to_path_buf(),
+        run_dir: PathBuf::from("/run/teamd"),
+        teamd: env("RTEAM_TEAMD", "/usr/bin/teamd"),
+        teamdctl: env("RTEAM_TEAMDCTL", "/usr/bin/teamdctl"),
+        systemd: Path::new("/run/systemd/system").is_dir(),
+        initscripts: dir.join("ifup-eth").is_file() && Path::new("/sbin/ifup").exists(),
+    };
+    let mut host = System {
+        dry_run,
+        prefix: script.to_string(),
+    };
+    let result = read_ifcfg_dir(dir)
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|files| {
+            let files = network_scripts::Files::new(&files);
+            network_scripts::run(which, config, boot, &setup, &files, &mut host)
+        });
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            for l in e.lines() {
+                eprintln!("{script}: error: {l}");
+            }
+            false
+        }
+    }
 }
 
 fn run() -> Result<bool> {
     let cli = Cli::parse();
+    if let Command::NetworkScript {
+        script,
+        config,
+        boot,
+        dir,
+        dry_run,
+    } = &cli.command
+    {
+        return Ok(network_script(
+            script,
+            config,
+            boot.as_deref(),
+            dir,
+            *dry_run,
+        ));
+    }
     let mut diags = Diags::default();
     let files = convert(&cli, &mut diags)?;
     let mut sorted = diags.0.clone();
@@ -203,7 +354,9 @@ fn run() -> Result<bool> {
         eprintln!("teamd-convert: nothing written");
         return Ok(false);
     }
-    let out = cli.command.out();
+    let Some(out) = cli.command.out() else {
+        return Ok(true);
+    };
     match &out.out {
         Some(dir) => {
             let written = output::write_all(dir, &files, out.force).map_err(anyhow::Error::msg)?;

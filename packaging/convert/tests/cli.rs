@@ -134,3 +134,63 @@ fn to_bond_from_stdin() {
         .contains("error: standard input: \"runner.name\": runner random has no bonding mode"));
     assert!(o.stdout.is_empty());
 }
+
+/// `network-script --dry-run`: what ifup-TeamPort would do for a port whose team does not
+/// run (teamdctl is `false`: no teamd answers); a bad port file of the team stops it before
+/// anything is done, with an error naming file, line and key.
+#[test]
+fn network_script_dry_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    fs::write(
+        d.join("ifcfg-team0"),
+        "DEVICE=team0\nDEVICETYPE=Team\nTEAM_CONFIG='{\"runner\": {\"name\": \"lacp\"}}'\n\
+         IPADDR=192.0.2.1\nPREFIX=24\n",
+    )
+    .expect("written");
+    fs::write(
+        d.join("ifcfg-eth1"),
+        "DEVICE=eth1\nDEVICETYPE=TeamPort\nTEAM_MASTER=team0\nTEAM_PORT_CONFIG='{\"prio\": 5}'\n",
+    )
+    .expect("written");
+    let ds = d.display().to_string();
+    let go = |script: &str, config: &str| {
+        Command::new(env!("CARGO_BIN_EXE_teamd-convert"))
+            .args(["network-script", script, config, "--dir", &ds, "--dry-run"])
+            .env("RTEAM_TEAMD", "teamd")
+            .env("RTEAM_TEAMDCTL", "false")
+            .output()
+            .expect("runs")
+    };
+    let o = go("ifdown-TeamPort", "ifcfg-eth1");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "ip link set dev eth1 down\n");
+
+    let o = go("ifup-TeamPort", "eth1");
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        out.contains("teamd -d -U -o -t team0 -f /run/teamd/team0.conf\n")
+            && out.contains(
+                "false team0 port config update eth1 {\"prio\": 5}\nfalse team0 port add eth1\n"
+            )
+            && out.ends_with("ip addr replace 192.0.2.1/24 dev team0\n"),
+        "{out}"
+    );
+
+    fs::write(
+        d.join("ifcfg-eth2"),
+        "DEVICE=eth2\nDEVICETYPE=TeamPort\nTEAM_MASTER=team0\nTEAM_PORT_CONFIG='{'\n",
+    )
+    .expect("written");
+    let o = go("ifup-TeamPort", "eth1");
+    assert!(!o.status.success());
+    assert_eq!(text(&o.stdout), "", "nothing done");
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "ifup-TeamPort: error: {ds}/ifcfg-eth2:4: \"TEAM_PORT_CONFIG\""
+        )),
+        "{err}"
+    );
+}

@@ -12,7 +12,9 @@
 #     (other runners: of p0) went down; the port comes back;
 #   * deleting the profiles in NM removes the files, the team and teamd.
 # (a) kickstart `network --teamslaves ... --teamconfig ...`: activebackup, p0 prio 10, p1
-#     prio 5 (p0 is active, p1 takes over, p0 takes back); peer: a bridge.
+#     prio 5 (p0 is active, p1 takes over, p0 takes back); peer: a bridge. p1 is named by
+#     its MAC address in --teamslaves (as anaconda binds it: `[ethernet] mac-address=`,
+#     no interface-name), so p1 gets a MAC of its own for this case.
 # (b) ifcfg-nmteam0/ifcfg-p0/ifcfg-p1: loadbalance (tx_hash, basic balancer), p0 prio 100,
 #     p1 prio -10; peer: a bridge.
 # (c) kickstart (`--opt=value` spelling, port JSON with a comma inside the port list):
@@ -42,6 +44,8 @@ item() { timeout 12 "$CTL" nmteam0 state item get "$1" 2>&1; }
 pings() { ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1; }
 
 bridge_peer 2 02:00:00:00:00:01
+# (a) binds p1 by MAC: p1 has its own from the start, which NM takes as its permanent one
+ip link set p1 address 02:00:00:00:00:02
 nm_bus_start
 # no nm-dispatcher: nothing here uses it, and its scripts cost seconds per event
 rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
@@ -140,12 +144,24 @@ mkdir -p /tmp/ks /tmp/ifcfg
 cat >/tmp/ks/ks.cfg <<'KS'
 text
 network --device=lo --hostname=convert-nm
-network --device nmteam0 --bootproto static --ip 192.0.2.1 --netmask 255.255.255.0 --noipv6 --activate --teamslaves="p0'{\"prio\": 10}',p1'{\"prio\": 5}'" --teamconfig='{"runner": {"name": "activebackup"}, "link_watch": {"name": "ethtool"}}'
+network --device nmteam0 --bootproto static --ip 192.0.2.1 --netmask 255.255.255.0 --noipv6 --activate --teamslaves="p0'{\"prio\": 10}',02:00:00:00:00:02'{\"prio\": 5}'" --teamconfig='{"runner": {"name": "activebackup"}, "link_watch": {"name": "ethtool"}}'
 %packages
 @core
 %end
 KS
+mac_bound() {
+    "$CONV" kickstart /tmp/ks/ks.cfg --to nm 2>/dev/null | awk '
+        /^### / { f = $2 } f ~ /slave_2/ && /^interface-name=/ { bad = 1 }
+        f ~ /slave_2/ && $0 == "mac-address=02:00:00:00:00:02" { ok = 1 }
+        END { exit !(ok && !bad) }'
+}
+check "kickstart: the port named by MAC is bound by mac-address=, not by name" mac_bound
 nm_case kickstart activebackup '{"prio":10}' '{"prio":5}' kickstart /tmp/ks/ks.cfg
+# the other cases' runners leave port MACs alone: both ports take the shared MAC again, and
+# p1 is up again as NM left it (a managed link without carrier is not activated)
+ip link set p1 down
+ip link set p1 address 02:00:00:00:00:01
+ip link set p1 up
 
 cat >/tmp/ifcfg/ifcfg-nmteam0 <<'EOF2'
 DEVICE=nmteam0

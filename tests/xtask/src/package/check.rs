@@ -82,6 +82,15 @@ fn expected_files(dist: Dist, part: Part) -> BTreeSet<String> {
             files.push(format!("{doc}/copyright"));
         }
         (Dist::Rpm, Part::Main) => {
+            // network-scripts only exist on Fedora/RHEL
+            for script in [
+                "ifup-Team",
+                "ifdown-Team",
+                "ifup-TeamPort",
+                "ifdown-TeamPort",
+            ] {
+                files.push(format!("/etc/sysconfig/network-scripts/{script}"));
+            }
             files.push("/usr/share/doc/rteam/changelog".into());
             files.push("/usr/share/licenses/rteam/copyright".into());
             files.push("/usr/share/licenses/rteam/LGPL-2.1".into());
