@@ -198,11 +198,8 @@ mod tests {
 
     /// Loopback round trip through a real socket (needs CAP_NET_RAW, as teamd does).
     #[tokio::test]
+    #[ignore = "needs CAP_NET_RAW: `cargo xtask test` runs it as root"]
     async fn frames_reach_the_owner_with_their_key_and_filter_applies() {
-        if !nix::unistd::geteuid().is_root() {
-            eprintln!("skipped: needs CAP_NET_RAW");
-            return;
-        }
         const ETHERTYPE: u16 = 0x88b5; // IEEE local experimental
         let lo = 1; // the loopback device is always ifindex 1
         let (mut socks, mut rx) = PacketSockets::new();

@@ -53,20 +53,6 @@ stop_peer_teamd() {
     rm -f /var/run/teamd/team1.sock
 }
 
-# peer_bond N: bond0 (802.3ad, fast rate) in the peer namespace over b0..b(N-1), up.
-peer_bond() {
-    local i
-    ip -n peer link add bond0 type bond mode 802.3ad lacp_rate fast miimon 100 xmit_hash_policy layer2+3 ||
-        fail "cannot create bond0"
-    for ((i = 0; i < $1; i++)); do
-        ip -n peer link set "b$i" down
-        ip -n peer link set "b$i" master bond0
-        ip -n peer link set "b$i" up
-    done
-    ip -n peer addr add 192.0.2.2/24 dev bond0
-    ip -n peer link set bond0 up
-}
-
 TEAMD_PID=
 # start_team IMPL CONFIG PORTS...: teamd IMPL on CONFIG, waits until PORTS are in. The team
 # and its ports stay down: bring_up does that (and starts the clock).
@@ -248,11 +234,3 @@ same() {
 }
 
 CHECKS=0
-# check WHAT CMD...: CMD must succeed; counted.
-check() {
-    local what=$1
-    shift
-    "$@" >/dev/null 2>&1 || fail "$what"
-    CHECKS=$((CHECKS + 1))
-    echo "ok: $what"
-}

@@ -132,6 +132,53 @@ bridge_peer_release() {
     done
 }
 
+# Where `cargo xtask package` leaves the packages (scenarios with `# vm-needs: packages`).
+PKGS=/opt/rteam/src/target/packages
+
+# our_deb: DEB becomes the path of a copy of our .deb in /tmp (apt wants a readable local
+# file it can name; the share is read-only).
+our_deb() {
+    DEB=$(ls "$PKGS"/rteam_*.deb 2>/dev/null | head -n1)
+    [ -n "$DEB" ] || fail "no rteam_*.deb in $PKGS: run 'cargo xtask package' first"
+    cp "$DEB" /tmp/ || fail "cannot copy $DEB"
+    DEB=/tmp/$(basename "$DEB")
+}
+
+# install_our_deb: `apt-get install` of our .deb; apt's output shown when it fails.
+install_our_deb() {
+    our_deb
+    DEBIAN_FRONTEND=noninteractive apt-get -y -q install "$DEB" >/tmp/apt.log 2>&1 || {
+        cat /tmp/apt.log
+        fail "apt-get install of our .deb failed"
+    }
+}
+
+# peer_bond N: bond0 (802.3ad, fast rate) in netns "peer" at 192.0.2.2/24 over b0..b(N-1)
+# (already in that namespace; bridge_peer_release frees them from bridge_peer's br0), up.
+peer_bond() {
+    local i
+    ip -n peer link add bond0 type bond mode 802.3ad lacp_rate fast miimon 100 xmit_hash_policy layer2+3 ||
+        fail "cannot create bond0"
+    for ((i = 0; i < $1; i++)); do
+        ip -n peer link set "b$i" down
+        ip -n peer link set "b$i" master bond0
+        ip -n peer link set "b$i" up
+    done
+    ip -n peer addr add 192.0.2.2/24 dev bond0
+    ip -n peer link set bond0 up
+}
+
+# check WHAT COMMAND...: COMMAND must succeed, else fail naming WHAT; "ok: WHAT", counted in
+# CHECKS. COMMAND runs in a subshell (a `fail` inside it, wait_for's say, ends only that) with
+# its stdout hidden and its stderr shown.
+check() {
+    local what=$1
+    shift
+    ("$@") >/dev/null || fail "$what"
+    CHECKS=$((${CHECKS:-0} + 1))
+    echo "ok: $what"
+}
+
 # check_eq EXPECTED ACTUAL WHAT: assert_eq, then "ok: WHAT", counted in CHECKS.
 check_eq() {
     assert_eq "$1" "$2" "$3"

@@ -19,15 +19,7 @@ set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 
 preinit() {
-    local deb
-    deb=$(ls /opt/rteam/src/target/packages/rteam_*.deb 2>/dev/null | head -n1)
-    [ -n "$deb" ] || fail "no rteam_*.deb: run 'cargo xtask package' first"
-    cp "$deb" /tmp/ || fail "cannot copy $deb"
-    DEBIAN_FRONTEND=noninteractive apt-get -y -q install "/tmp/$(basename "$deb")" \
-        >/tmp/apt.log 2>&1 || {
-        cat /tmp/apt.log
-        fail "apt-get install of our .deb failed"
-    }
+    install_our_deb
     echo "preinit: $(dpkg-query -W -f '${Package} ${Version}' rteam) installed"
 }
 
@@ -37,15 +29,7 @@ early() {
         mk_veth_pair "eth$((i + 1))" "b$i"
         ip link set "b$i" netns peer || fail "cannot move b$i"
     done
-    # as lacp.sh's peer_bond
-    ip -n peer link add bond0 type bond mode 802.3ad lacp_rate fast miimon 100 \
-        xmit_hash_policy layer2+3 || fail "cannot create bond0"
-    for i in 0 1; do
-        ip -n peer link set "b$i" master bond0
-        ip -n peer link set "b$i" up
-    done
-    ip -n peer addr add 192.0.2.2/24 dev bond0
-    ip -n peer link set bond0 up
+    peer_bond 2
     # stays in rteam-early.service (RemainAfterExit=yes) for the whole boot
     ip netns exec peer dnsmasq --keep-in-foreground --port=0 --no-resolv --no-hosts \
         --user=root --interface=bond0 --bind-interfaces \

@@ -29,15 +29,7 @@ source /opt/rteam/tests/guest/lib.sh
 NET=/etc/systemd/network
 
 preinit() {
-    local deb
-    deb=$(ls /opt/rteam/src/target/packages/rteam_*.deb 2>/dev/null | head -n1)
-    [ -n "$deb" ] || fail "no rteam_*.deb: run 'cargo xtask package' first"
-    cp "$deb" /tmp/ || fail "cannot copy $deb"
-    DEBIAN_FRONTEND=noninteractive apt-get -y -q install "/tmp/$(basename "$deb")" \
-        >/tmp/apt.log 2>&1 || {
-        cat /tmp/apt.log
-        fail "apt-get install of our .deb failed"
-    }
+    install_our_deb
     mkdir -p "$NET"
     cat >"$NET/20-team0.netdev" <<'EOF'
 [NetDev]
@@ -104,16 +96,7 @@ EOF
 }
 
 early() {
-    mk_netns peer
-    ip -n peer link add br0 type bridge
-    ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
-    ip -n peer addr add 192.0.2.2/24 dev br0
-    ip -n peer link set br0 up
-    for i in 0 1; do
-        mk_veth_pair "p$i" "b$i"
-        veth_to_ns "b$i" peer
-        ip -n peer link set "b$i" master br0
-    done
+    bridge_peer 2
     mk_veth_pair p2 q2
     # stays in rteam-early.service (RemainAfterExit=yes) for the whole boot
     ip netns exec peer dnsmasq --keep-in-foreground --port=0 --no-resolv --no-hosts \

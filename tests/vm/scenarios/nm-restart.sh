@@ -16,17 +16,7 @@ step() { echo "[$(($(date +%s) - t_start)) s] $*"; }
 
 rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
 
-mk_netns peer
-ip -n peer link add br0 type bridge
-ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
-ip -n peer addr add 192.0.2.2/24 dev br0
-ip -n peer link set br0 up
-for i in 0 1; do
-    mk_veth_pair "p$i" "b$i"
-    ip link set "p$i" address 02:00:00:00:00:01
-    veth_to_ns "b$i" peer
-    ip -n peer link set "b$i" master br0
-done
+bridge_peer 2 02:00:00:00:00:01
 nm_bus_start
 
 OUT=

@@ -26,18 +26,8 @@ checks=0
 t_start=$(date +%s)
 
 echo "== topology"
-mk_netns peer
-ip -n peer link add br0 type bridge
-ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
-ip -n peer addr add 192.0.2.2/24 dev br0
-ip -n peer link set br0 up
-for i in 0 1; do
-    mk_veth_pair "p$i" "b$i"
-    # one MAC on both ports: frames for the team are accepted whichever port they reach
-    ip link set "p$i" address 02:00:00:00:00:01
-    veth_to_ns "b$i" peer
-    ip -n peer link set "b$i" master br0
-done
+# one MAC on both ports: frames for the team are accepted whichever port they reach
+bridge_peer 2 02:00:00:00:00:01
 nm_bus_start
 
 # keep NM's and teamd's logs for a failed run
@@ -61,6 +51,15 @@ wait_item() {
         [ "$(date +%s)" -lt "$end" ] || return 1
         sleep 0.2
     done
+}
+# expect_item PATH VALUE: wait_item, with the outcome in the run's output: the activebackup
+# part is compared with C's, and no wait of the rteam run may have been missed.
+expect_item() {
+    if wait_item "$1" "$2"; then
+        log "reached: $1 = $2"
+    else
+        log "MISSED: $1 stayed $(item "$1"), never $2"
+    fi
 }
 
 # team_up NAME ARGS...: team profile t0 (ARGS are extra nmcli settings), ports t0p0/t0p1
@@ -130,10 +129,10 @@ run() {
     log "active: $(item runner.active_port)"
     timeout 12 "$CTL" nmteam0 state 2>&1 | norm >>"$OUT"
     peer_link p0 down
-    wait_item runner.active_port p1 || true
+    expect_item runner.active_port p1
     log "p0 lost: active $(item runner.active_port), ping $(pings)"
     peer_link p0 up
-    wait_item ports.p0.link_watches.up true || true
+    expect_item ports.p0.link_watches.up true
     sleep 1
     log "p0 back: active $(item runner.active_port) (p1 is sticky), ping $(pings)"
     team_down
@@ -150,10 +149,10 @@ run() {
     team_up roundrobin team.runner roundrobin
     timeout 12 "$CTL" nmteam0 state 2>&1 | norm >>"$OUT"
     peer_link p1 down
-    wait_item ports.p1.link_watches.up false || true
+    expect_item ports.p1.link_watches.up false
     log "p1 lost: ping $(pings)"
     peer_link p1 up
-    wait_item ports.p1.link_watches.up true || true
+    expect_item ports.p1.link_watches.up true
     team_down
 
     P0=(team-port.queue-id 1)
@@ -162,33 +161,25 @@ run() {
     timeout 12 "$CTL" nmteam0 state 2>&1 | norm >>"$OUT"
     log "tx_hash: $(item setup.runner_name) $(timeout 12 "$CTL" -o nmteam0 config dump actual | jq -c .runner)"
     peer_link p0 down
-    wait_item ports.p0.link_watches.up false || true
+    expect_item ports.p0.link_watches.up false
     log "p0 lost: ping $(pings)"
     peer_link p0 up
-    wait_item ports.p0.link_watches.up true || true
+    expect_item ports.p0.link_watches.up true
     team_down
 
     # lacp against the kernel's bonding driver (802.3ad, fast) in the peer namespace
     step "peer: bridge -> 802.3ad bond"
-    ip -n peer addr del 192.0.2.2/24 dev br0
-    ip -n peer link add bond0 type bond mode 802.3ad lacp_rate fast miimon 100
-    for b in b0 b1; do
-        ip -n peer link set "$b" down
-        ip -n peer link set "$b" nomaster
-        ip -n peer link set "$b" master bond0
-    done
-    ip -n peer addr add 192.0.2.2/24 dev bond0
-    ip -n peer link set bond0 up
-    for b in b0 b1; do ip -n peer link set "$b" up; done
+    bridge_peer_release 2
+    peer_bond 2
     P0=()
     P1=()
     team_up lacp team.runner lacp team.runner-fast-rate yes
-    wait_item ports.p0.runner.aggregator.selected true || true
-    wait_item ports.p1.runner.aggregator.selected true || true
+    expect_item ports.p0.runner.aggregator.selected true
+    expect_item ports.p1.runner.aggregator.selected true
     log "lacp: selected p0 $(item ports.p0.runner.aggregator.selected) p1 $(item ports.p1.runner.aggregator.selected), ping $(pings)"
     log "lacp bond partner: $(ip netns exec peer grep -c 'Aggregator ID' /proc/net/bonding/bond0) aggregator lines"
     peer_link p0 down
-    wait_item ports.p0.runner.aggregator.selected false || true
+    expect_item ports.p0.runner.aggregator.selected false
     log "lacp p0 lost: selected p1 $(item ports.p1.runner.aggregator.selected), ping $(pings)"
     peer_link p0 up
     team_down
@@ -216,6 +207,9 @@ for want in "con up: ok" "state nmteam0: 100" "state p0: 100" "state p1: 100" "p
     checks=$((checks + 1))
 done
 [ "$(grep -c '^con up: ok$' /tmp/nm-team.rteam)" = 4 ] || fail "not every team came up"
+checks=$((checks + 1))
+missed=$(grep '^MISSED' /tmp/nm-team.rteam)
+[ -z "$missed" ] || fail "rteam run: waits not met: $missed"
 checks=$((checks + 1))
 grep -q '"kernel_team_mode_name": "loadbalance"' /tmp/nm-team.rteam \
     || grep -q 'tx_hash: loadbalance' /tmp/nm-team.rteam || fail "loadbalance runner not seen"

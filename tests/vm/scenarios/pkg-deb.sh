@@ -16,11 +16,8 @@ set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 export DEBIAN_FRONTEND=noninteractive
 
-PKGS=/opt/rteam/src/target/packages
-deb=$(ls "$PKGS"/rteam_*.deb 2>/dev/null | head -n1)
-[ -n "$deb" ] || fail "no rteam_*.deb in $PKGS: run 'cargo xtask package' first"
-cp "$deb" /tmp/ || fail "cannot copy $deb"
-deb=/tmp/$(basename "$deb")
+our_deb
+deb=$DEB
 
 # installed PKG: dpkg has PKG fully installed
 installed() {
@@ -66,16 +63,7 @@ assert_eq rteam "$(owner "$(readlink -f "$lib")")" "owner of $lib"
 echo "installed $(dpkg-query -W -f '${Package} ${Version}' rteam); libteamdctl: $lib"
 
 echo "== topology"
-mk_netns peer
-ip -n peer link add br0 type bridge
-ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
-ip -n peer addr add 192.0.2.2/24 dev br0
-ip -n peer link set br0 up
-for i in 0 1; do
-    mk_veth_pair "p$i" "b$i"
-    veth_to_ns "b$i" peer
-    ip -n peer link set "b$i" master br0
-done
+bridge_peer 2
 
 echo "== teamd@team0.service"
 mkdir -p /run/teamd

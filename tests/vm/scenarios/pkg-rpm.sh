@@ -15,7 +15,6 @@
 set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 
-PKGS=/opt/rteam/src/target/packages
 shopt -s nullglob
 rpms=("$PKGS"/rteam-[0-9]*.x86_64.rpm)
 devel=("$PKGS"/rteam-devel-[0-9]*.x86_64.rpm)

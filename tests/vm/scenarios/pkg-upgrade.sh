@@ -17,11 +17,8 @@ set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 export DEBIAN_FRONTEND=noninteractive
 
-PKGS=/opt/rteam/src/target/packages
-deb=$(ls "$PKGS"/rteam_*.deb 2>/dev/null | head -n1)
-[ -n "$deb" ] || fail "no rteam_*.deb in $PKGS: run 'cargo xtask package' first"
-cp "$deb" /tmp/ || fail "cannot copy $deb"
-deb=/tmp/$(basename "$deb")
+our_deb
+deb=$DEB
 UNIT=/opt/rteam/src/packaging/systemd/teamd@.service
 : >/results/loss.txt
 

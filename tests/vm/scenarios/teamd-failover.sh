@@ -27,18 +27,7 @@ PORT_MAC=02:00:00:00:00:01
 t_start=$(date +%s)
 
 echo "== topology"
-mk_netns peer
-ip -n peer link add br0 type bridge
-# no STP, no forwarding delay: a peer coming back forwards at once
-ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
-ip -n peer addr add 192.0.2.2/24 dev br0
-ip -n peer link set br0 up
-for i in 0 1 2; do
-    mk_veth_pair "p$i" "b$i"
-    ip link set "p$i" address "$PORT_MAC"
-    veth_to_ns "b$i" peer
-    ip -n peer link set "b$i" master br0
-done
+bridge_peer 3 "$PORT_MAC"
 
 TEAMD_PID=
 # start_team IMPL CONFIG PORTS...: teamd IMPL on CONFIG (ports down, as enslaving needs),

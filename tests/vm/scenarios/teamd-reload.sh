@@ -22,18 +22,8 @@ ok() {
 }
 
 echo "== topology"
-mk_netns peer
-ip -n peer link add br0 type bridge
-ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
-ip -n peer addr add 192.0.2.2/24 dev br0
-ip -n peer link set br0 up
-for i in 0 1; do
-    mk_veth_pair "p$i" "b$i"
-    # one MAC on both ports: frames for the team are accepted on either in every mode
-    ip link set "p$i" address 02:00:00:00:00:01
-    veth_to_ns "b$i" peer
-    ip -n peer link set "b$i" master br0
-done
+# one MAC on both ports: frames for the team are accepted on either in every mode
+bridge_peer 2 02:00:00:00:00:01
 
 item() { "$CTL" team0 state item get "$1" 2>&1; }
 wait_item() { wait_for -t "${3:-20}" sh -c "[ \"\$($CTL team0 state item get $1 2>&1)\" = '$2' ]"; }

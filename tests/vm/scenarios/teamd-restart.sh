@@ -49,13 +49,6 @@ trap finish EXIT
 say() { echo "[$(($(date +%s) - t_start)) s] $*"; }
 item() { "$CTL" team0 state item get "$1" 2>&1; }
 enabled() { "$NL" team0 -p "$1" getoption enabled 2>&1; }
-check() {
-    local what=$1
-    shift
-    "$@" >/dev/null 2>&1 || fail "$what"
-    CHECKS=$((CHECKS + 1))
-    echo "ok: $what"
-}
 
 # bond_rate fast|slow: the bond's lacp_rate (bonding takes it only while the bond is down).
 BOND_RATE=fast
