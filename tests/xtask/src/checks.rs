@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 
 use crate::guest::{self, Driver};
 use crate::kernel::{self, Flavor};
@@ -31,6 +31,16 @@ const CHECKS: &[(&str, &[&str])] = &[
     ("test", &["test", "--workspace"]),
 ];
 
+/// Unit tests that need root (raw sockets) are `#[ignore]`d, so a run without root shows them
+/// as ignored rather than passed; as root (CI), the test step runs them too.
+const ROOT_ONLY_TESTS: &[&str] = &["--", "--include-ignored"];
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the effective user
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
 /// The scenario run by `cargo xtask demo`, not by `test`.
 const DEMO: &str = "demo";
 
@@ -46,6 +56,15 @@ const RUST_DRIVER_RUNS: &[(&str, Driver)] = &[
     ("nm-team", Driver::Rust),
     ("networkd-team", Driver::Rust),
     ("networkd-cmdline", Driver::Rust),
+    ("nm-restart", Driver::Rust),
+    ("dbus-compat", Driver::Rust),
+    ("teamd-reload", Driver::Rust),
+    ("teamd-nsna", Driver::Rust),
+    ("lb-hash-compat", Driver::Rust),
+    ("lacp-state", Driver::Rust),
+    ("lacp-interop-bond", Driver::Rust),
+    ("lacp-interop-teamd", Driver::Rust),
+    ("teamd-arp", Driver::Rust),
 ];
 
 /// Where `cargo xtask test` runs scenarios: Debian's kernel, or ours with a given driver.
@@ -64,12 +83,58 @@ impl Target {
             }
         }
     }
+}
 
-    fn image(self) -> Result<guest::Image> {
-        match self {
-            Target::Debian => guest::prepare(),
-            Target::Ours(flavor, driver) => guest::prepare_on(&kernel::prepare(flavor)?, driver),
+/// One flavor of our kernel, built at most once per run. A full run starts the build before
+/// the host checks, in a thread of its own (its `make` is niced, see kernel.rs), so it uses
+/// the CPU that the checks and the guests on Debian's kernel leave idle.
+struct KernelSlot {
+    flavor: Flavor,
+    started: Mutex<Option<JoinHandle<Result<kernel::Kernel>>>>,
+    made: OnceLock<std::result::Result<Arc<kernel::Kernel>, String>>,
+}
+
+impl KernelSlot {
+    fn new(flavor: Flavor, started: Option<JoinHandle<Result<kernel::Kernel>>>) -> KernelSlot {
+        KernelSlot {
+            flavor,
+            started: Mutex::new(started),
+            made: OnceLock::new(),
         }
+    }
+
+    fn start(flavor: Flavor) -> KernelSlot {
+        KernelSlot::new(
+            flavor,
+            Some(std::thread::spawn(move || kernel::prepare(flavor))),
+        )
+    }
+
+    /// The kernel, waiting for its build; an error says why there is none.
+    fn get(&self) -> std::result::Result<Arc<kernel::Kernel>, String> {
+        self.made
+            .get_or_init(|| {
+                let started = self
+                    .started
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                let built = match started {
+                    Some(handle) => handle
+                        .join()
+                        .map_err(|_| {
+                            anyhow!("the {} kernel build thread panicked", self.flavor.name())
+                        })
+                        .and_then(|built| built),
+                    None => kernel::prepare(self.flavor),
+                };
+                built.map(Arc::new).map_err(|e| format!("{e:#}"))
+            })
+            .clone()
+    }
+
+    fn is_ready(&self) -> bool {
+        self.made.get().is_some()
     }
 }
 
@@ -78,11 +143,21 @@ impl Target {
 pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunOpts) -> Result<u8> {
     // (what, passed, detail)
     let mut results: Vec<(String, bool, String)> = Vec::new();
+    // The full suite's team_rs.ko runs need our kernel: start it now, beside the checks.
+    let early_kernel = (only.is_none() && !no_vm).then(|| KernelSlot::start(Flavor::Rteam));
     if only.is_none() {
         for (name, args) in CHECKS {
+            let mut args = args.to_vec();
+            if *name == "test" {
+                if running_as_root() {
+                    args.extend(ROOT_ONLY_TESTS);
+                } else {
+                    eprintln!("xtask: not root: the root-only unit tests are left out");
+                }
+            }
             eprintln!("xtask: cargo {}", args.join(" "));
             let started = Instant::now();
-            let passed = util::run(util::cargo().args(*args)).is_ok();
+            let passed = util::run(util::cargo().args(&args)).is_ok();
             let took = format!("{:.1} s", started.elapsed().as_secs_f64());
             results.push((format!("cargo {name}"), passed, took));
         }
@@ -101,22 +176,8 @@ pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunO
                 }
             }
         }
-        // pkg-* scenarios install what `cargo xtask package` makes (and checks: lintian, rpm)
-        let wants_packages = jobs.iter().any(|(_, name)| {
-            util::scenario_path(name).is_ok_and(|path| qemu::needs_packages(&path))
-        });
-        if wants_packages {
-            eprintln!("xtask: cargo xtask package");
-            let started = Instant::now();
-            let built = package::build(&package::default_out_dir());
-            if let Err(e) = &built {
-                eprintln!("xtask: error: {e:#}");
-            }
-            let took = format!("{:.1} s", started.elapsed().as_secs_f64());
-            results.push(("cargo xtask package".into(), built.is_ok(), took));
-        }
         let started = Instant::now();
-        let outcome = run_jobs(jobs, &opts);
+        let outcome = run_jobs(jobs, early_kernel, &opts);
         eprintln!(
             "xtask: VM scenarios took {:.0} s ({} at a time)",
             started.elapsed().as_secs_f64(),
@@ -167,6 +228,16 @@ fn vm_jobs() -> usize {
         .unwrap_or(2)
 }
 
+/// vCPUs per guest when `vm_jobs()` guests run at once: the host's cores shared out, at least
+/// one. Each vCPU is a host thread under TCG; with more vCPUs than cores, a guest kernel
+/// waiting on a preempted vCPU (a lock holder, a TLB shootdown) burns whole host time
+/// slices. Measured on 2 cores, teamd-ctl in two guests side by side: the one with 1 vCPU
+/// took 155 s, the one with 2 took 301 s.
+fn cpus_per_guest() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / vm_jobs()).max(1)
+}
+
 /// What the VM part of a run produced, in job order.
 #[derive(Default)]
 struct JobsOutcome {
@@ -175,13 +246,61 @@ struct JobsOutcome {
     skipped: usize,
 }
 
-/// Runs each (target, scenario) in a guest of its own, `vm_jobs()` guests at a time, in list
-/// order. Each target's image is made once; our kernel's (a build of 15-25 minutes when not
-/// cached) starts at once in a thread of its own, at the lowest CPU priority, while the
-/// guests on Debian's kernel run, so the jobs that need it wait only for what is left of it.
+/// Runs each (target, scenario) in a guest of its own, `vm_jobs()` guests at a time. Each
+/// target's image is made once; our kernel (a build of 15-25 minutes when not cached) is
+/// built in a thread of its own, at the lowest CPU priority, while the guests on Debian's
+/// kernel run. A free guest slot takes the first job in list order whose image can be had
+/// without waiting for that build, and only waits for it when nothing else is left.
 /// A job whose image or build failed is reported and counted as skipped.
-fn run_jobs(jobs: Vec<(Target, String)>, opts: &RunOpts) -> JobsOutcome {
+fn run_jobs(
+    jobs: Vec<(Target, String)>,
+    early_kernel: Option<KernelSlot>,
+    opts: &RunOpts,
+) -> JobsOutcome {
     let bins = guest::build_and_stage_bins();
+    // pkg-* scenarios (`# vm-needs: packages`) install what `cargo xtask package` makes
+    // and checks (lintian, rpm); it is built beside the first guests, once the binaries are.
+    let needs_packages: Vec<bool> = jobs
+        .iter()
+        .map(|(_, name)| util::scenario_path(name).is_ok_and(|path| qemu::needs_packages(&path)))
+        .collect();
+    // the build's outcome and how long it took
+    let packages: OnceLock<(std::result::Result<(), String>, f64)> = OnceLock::new();
+    let packages_built = || {
+        packages
+            .get_or_init(|| {
+                eprintln!("xtask: cargo xtask package");
+                let started = Instant::now();
+                let built = match &bins {
+                    Ok(_) => package::build(&package::default_out_dir())
+                        .map(|_| ())
+                        .map_err(|e| format!("{e:#}")),
+                    Err(e) => Err(format!("release build failed: {e:#}")),
+                };
+                if let Err(e) = &built {
+                    eprintln!("xtask: error: {e}");
+                }
+                (built, started.elapsed().as_secs_f64())
+            })
+            .0
+            .clone()
+    };
+    let opts = &RunOpts {
+        cpus: Some(cpus_per_guest()),
+        ..opts.clone()
+    };
+    // flavor name -> its kernel; the one started early is reused
+    let mut kernels: HashMap<&'static str, KernelSlot> = HashMap::new();
+    if let Some(slot) = early_kernel {
+        kernels.insert(slot.flavor.name(), slot);
+    }
+    for (target, _) in &jobs {
+        if let Target::Ours(flavor, _) = target {
+            kernels
+                .entry(flavor.name())
+                .or_insert_with(|| KernelSlot::new(*flavor, None));
+        }
+    }
     // target label -> its image, or why there is none; made by whoever asks first
     type Made = std::result::Result<Arc<guest::Image>, String>;
     let mut images: HashMap<String, (Target, OnceLock<Made>)> = HashMap::new();
@@ -194,13 +313,43 @@ fn run_jobs(jobs: Vec<(Target, String)>, opts: &RunOpts) -> JobsOutcome {
         let Some((_, cell)) = images.get(&target.label()) else {
             return Err(format!("no image slot for{}", target.label()));
         };
-        cell.get_or_init(|| match &bins {
-            Ok(_) => target.image().map(Arc::new).map_err(|e| format!("{e:#}")),
-            Err(e) => Err(format!("release build failed: {e:#}")),
+        cell.get_or_init(|| {
+            if let Err(e) = &bins {
+                return Err(format!("release build failed: {e:#}"));
+            }
+            let made = match target {
+                Target::Debian => guest::prepare(),
+                Target::Ours(flavor, driver) => {
+                    let Some(slot) = kernels.get(flavor.name()) else {
+                        return Err(format!("no kernel slot for {}", flavor.name()));
+                    };
+                    let kernel = slot.get()?;
+                    guest::prepare_on(&kernel, driver)
+                }
+            };
+            made.map(Arc::new).map_err(|e| format!("{e:#}"))
         })
         .clone()
     };
-    let next = AtomicUsize::new(0);
+    // A job is ready when what it needs (our kernel, the packages) is built.
+    let ready = |i: usize| {
+        let kernel_ready = match &jobs[i].0 {
+            Target::Debian => true,
+            Target::Ours(flavor, _) => kernels.get(flavor.name()).is_none_or(KernelSlot::is_ready),
+        };
+        kernel_ready && (!needs_packages[i] || packages.get().is_some())
+    };
+    let claimed = Mutex::new(vec![false; jobs.len()]);
+    let claim_next = || -> Option<usize> {
+        let mut claimed = claimed.lock().unwrap_or_else(|e| e.into_inner());
+        let free = |i: &usize| !claimed[*i];
+        let i = (0..jobs.len())
+            .filter(free)
+            .find(|i| ready(*i))
+            .or_else(|| (0..jobs.len()).find(free))?;
+        claimed[i] = true;
+        Some(i)
+    };
     let done: Mutex<Vec<(usize, JobResult)>> = Mutex::default();
     std::thread::scope(|scope| {
         for (target, _) in images.values() {
@@ -209,26 +358,41 @@ fn run_jobs(jobs: Vec<(Target, String)>, opts: &RunOpts) -> JobsOutcome {
                 scope.spawn(move || image_for(target));
             }
         }
+        if needs_packages.contains(&true) {
+            scope.spawn(packages_built);
+        }
         for _ in 0..vm_jobs().min(jobs.len()) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some((target, name)) = jobs.get(i) else {
-                    break;
-                };
-                let result = match (image_for(*target), &bins) {
-                    (Ok(image), Ok(bins)) => run_one(&image, bins, *target, name, opts),
-                    (Err(why), _) => JobResult::NoImage(why),
-                    (_, Err(e)) => JobResult::NoImage(format!("release build failed: {e:#}")),
-                };
-                done.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((i, result));
+            scope.spawn(|| {
+                while let Some(i) = claim_next() {
+                    let (target, name) = &jobs[i];
+                    if needs_packages[i] && packages_built().is_err() {
+                        done.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((i, JobResult::NoPackages));
+                        continue;
+                    }
+                    let result = match (image_for(*target), &bins) {
+                        (Ok(image), Ok(bins)) => run_one(&image, bins, *target, name, opts),
+                        (Err(why), _) => JobResult::NoImage(why),
+                        (_, Err(e)) => JobResult::NoImage(format!("release build failed: {e:#}")),
+                    };
+                    done.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((i, result));
+                }
             });
         }
     });
     let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     done.sort_by_key(|(i, _)| *i);
     let mut outcome = JobsOutcome::default();
+    if let Some((built, took)) = packages.get() {
+        outcome.results.push((
+            "cargo xtask package".into(),
+            built.is_ok(),
+            format!("{took:.1} s"),
+        ));
+    }
     let mut reported_images = Vec::new();
     for (i, result) in done {
         let (target, name) = &jobs[i];
@@ -246,6 +410,7 @@ fn run_jobs(jobs: Vec<(Target, String)>, opts: &RunOpts) -> JobsOutcome {
                     .results
                     .push((format!("scenario {name}{label}"), passed, detail));
             }
+            JobResult::NoPackages => outcome.skipped += 1,
             JobResult::NoImage(why) => {
                 outcome.skipped += 1;
                 // one line per broken image, not one per scenario
@@ -270,6 +435,8 @@ enum JobResult {
         tail: Vec<String>,
     },
     NoImage(String),
+    /// The package build it needs failed (that build's line says why).
+    NoPackages,
 }
 
 fn run_one(

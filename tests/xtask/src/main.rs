@@ -5,6 +5,7 @@
 
 mod bench;
 mod checks;
+mod fuzz;
 mod guest;
 mod kernel;
 mod man;
@@ -81,6 +82,15 @@ enum Cmd {
         /// Where the packages go (default: target/packages/); old ones there are removed.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+    },
+    /// Build the libFuzzer targets of fuzz/ (stable Rust) and run each, or TARGET, for
+    /// --seconds one after the other; prints execs and coverage, fails if one crashed.
+    Fuzz {
+        /// How long each target runs.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// One target (a file name in fuzz/fuzz_targets/ without .rs); default: all.
+        target: Option<String>,
     },
 }
 
@@ -215,6 +225,7 @@ fn run(cli: Cli) -> Result<u8> {
                 timeout: std::time::Duration::from_secs(timeout),
                 results_to: None,
                 boot: None,
+                cpus: None,
             },
         ),
         Cmd::Package { out } => {
@@ -225,6 +236,7 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Cmd::Fuzz { seconds, target } => fuzz::run(seconds, target.as_deref()),
     }
 }
 
@@ -246,6 +258,7 @@ impl From<VmOpts> for qemu::RunOpts {
             timeout: std::time::Duration::from_secs(o.timeout),
             results_to: None,
             boot: o.boot,
+            cpus: None,
         }
     }
 }

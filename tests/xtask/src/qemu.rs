@@ -25,6 +25,8 @@ pub struct RunOpts {
     /// How the guest boots; `None`: as the script's `# vm-boot:` header line says (plain
     /// without one).
     pub boot: Option<Boot>,
+    /// vCPUs of the guest; `None`: 2. `RTEAM_VM_CPUS` overrides either.
+    pub cpus: Option<usize>,
 }
 
 /// How the guest boots before it runs the script.
@@ -117,6 +119,16 @@ impl Outcome {
 
 /// Boot the guest on `script`. With `live`, console output is echoed as it arrives;
 /// otherwise the console tail is printed only if the run fails.
+/// vCPUs of a guest: `RTEAM_VM_CPUS`, else what the run asks for, else 2.
+fn guest_cpus(opts: &RunOpts) -> usize {
+    std::env::var("RTEAM_VM_CPUS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or(opts.cpus)
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
+
 pub fn run_script(
     image: &Image,
     bins: &Path,
@@ -169,26 +181,19 @@ pub fn run_script(
     }
 
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args([
-        "-accel",
-        "tcg,thread=multi",
-        "-cpu",
-        "max",
-        "-smp",
-        "2",
-        "-m",
-        "2048",
-    ])
-    // No devices, no network: the guest reaches nothing but its shares.
-    .args(["-nodefaults", "-display", "none", "-monitor", "none"])
-    .args(["-serial", "stdio", "-net", "none", "-no-reboot"])
-    .arg("-kernel")
-    .arg(&image.kernel)
-    .arg("-initrd")
-    .arg(&image.initrd)
-    // panic=-1 + -no-reboot: a guest panic ends qemu instead of hanging.
-    .arg("-append")
-    .arg(&cmdline);
+    cmd.args(["-accel", "tcg,thread=multi", "-cpu", "max", "-smp"])
+        .arg(guest_cpus(&opts).to_string())
+        .args(["-m", "2048"])
+        // No devices, no network: the guest reaches nothing but its shares.
+        .args(["-nodefaults", "-display", "none", "-monitor", "none"])
+        .args(["-serial", "stdio", "-net", "none", "-no-reboot"])
+        .arg("-kernel")
+        .arg(&image.kernel)
+        .arg("-initrd")
+        .arg(&image.initrd)
+        // panic=-1 + -no-reboot: a guest panic ends qemu instead of hanging.
+        .arg("-append")
+        .arg(&cmdline);
     for (tag, path, readonly) in [
         ("rootfs", image.rootfs.as_path(), true),
         ("bin", bins, true),
