@@ -294,9 +294,18 @@ impl Rtnl {
         self.require(name).await
     }
 
-    /// Changes a link with a whole RTM_NEWLINK message (e.g. bond options).
-    pub async fn set_link(&self, what: &str, msg: LinkMessage) -> Result<()> {
-        self.set(what, msg).await
+    /// Changes an existing link (the message's index) with RTM_NEWLINK without
+    /// NLM_F_CREATE: the kernel's changelink of the link's kind, which takes
+    /// IFLA_LINKINFO data such as bond options (RTM_SETLINK ignores that).
+    pub async fn change_link(&self, what: &str, msg: LinkMessage) -> Result<()> {
+        use rtnetlink::packet_core::{NLM_F_ACK, NLM_F_REQUEST};
+        self.handle
+            .link()
+            .add(msg)
+            .set_flags(NLM_F_REQUEST | NLM_F_ACK)
+            .execute()
+            .await
+            .map_err(|e| rt_error(what, e))
     }
 
     /// The kernel's whole message for a link (every attribute, such as a bond's

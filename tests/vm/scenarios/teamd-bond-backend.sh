@@ -83,7 +83,7 @@ rc=$?
 cat /tmp/refused.err
 check "refused: teamd exits non-zero" test "$rc" != 0
 for key in runner.name link_watch ports.p0.queue_id; do
-    check "refused: the message names $key" grep -qF "$key" /tmp/refused.err
+    check "refused: the message names $key" grep -qF "\"$key\"" /tmp/refused.err
 done
 check "refused: nothing created" no_team0
 check "refused: the ports stay free" sh -c '! ip -o link show p0 | grep -q master'

@@ -39,7 +39,7 @@ pub async fn create(rtnl: &Rtnl, name: &str, plan: &Plan) -> Result<Link, Error>
 
 /// Makes `port` the bond's primary port (IFLA_BOND_PRIMARY).
 pub async fn set_primary(rtnl: &Rtnl, bond: u32, port: &Link) -> Result<(), Error> {
-    rtnl.set_link(
+    rtnl.change_link(
         &format!("make {} the primary port", port.name),
         change_message(bond, vec![InfoBond::Primary(port.ifindex)]),
     )

@@ -40,9 +40,9 @@ pub struct BondRunning {
 
 /// Checks the config against bonding before anything is created: `Err` lists
 /// every setting bonding cannot do.
-pub fn check(config: &Config) -> Result<Plan, InitError> {
+pub fn check(config: &Config, source: &str) -> Result<Plan, InitError> {
     let text = dump_pretty(config.doc());
-    options::plan(&text, "config").map_err(|refused| {
+    options::plan(&text, source).map_err(|refused| {
         let mut lines = vec![format!(
             "The bond backend cannot run this config: bonding cannot do {} of its settings:",
             refused.len()
@@ -59,7 +59,11 @@ pub fn check(config: &Config) -> Result<Plan, InitError> {
 
 /// `config`: as given (before teamd's runner defaults were added).
 pub async fn start(args: &Args, config: Config, setup: Setup) -> Result<BondRunning, InitError> {
-    let plan = check(&config)?;
+    let source = match &setup.config_file {
+        Some(f) => f.display().to_string(),
+        None => "config".to_string(),
+    };
+    let plan = check(&config, &source)?;
     let name = config.string(&["device"]).unwrap_or_default().to_string();
     let rtnl = Rtnl::connect().map_err(|e| InitError::kernel(&e, &["Bond alloc failed."]))?;
     let create_err =
