@@ -102,8 +102,8 @@ check "ab: teamdctl state lists p0 and p1" sh -c 'grep -q "^  p0" /tmp/ab.state 
 check "ab: teamdctl state shows p0 active" grep -q "active port: p0" /tmp/ab.state
 check_eq activebackup "$(item setup.runner_name)" "ab: state item setup.runner_name"
 "$CTL" team0 state dump >/tmp/ab.json
-check "ab: state dump is JSON with the bond backend" python3 -c '
-import json; d = json.load(open("/tmp/ab.json")); assert d["setup"]["backend"] == "bond"'
+grep -A3 '"setup"' /tmp/ab.json
+check "ab: state dump names the bond backend" grep -q '"backend": "bond"' /tmp/ab.json
 "$CTL" team0 config dump >/tmp/ab.config
 check "ab: config dump is the config" grep -q activebackup /tmp/ab.config
 lose ab p0 p1
