@@ -14,5 +14,7 @@ pub mod rtnl;
 
 pub use error::{strerror, Error, Result};
 pub use genl::{TeamEvents, TeamGenl};
+/// The rtnetlink crates this one speaks (message types for `Rtnl::add_link` and friends).
+pub use rtnetlink;
 pub use rtnl::{Link, LinkEvent, LinkEvents, Rtnl};
 pub use team_nl;

@@ -281,6 +281,64 @@ impl Rtnl {
         .await
     }
 
+    /// Creates a link from a whole RTM_NEWLINK message (teamd's bond backend builds
+    /// the bond's with its options); returns it as the kernel reports it.
+    pub async fn add_link(&self, name: &str, msg: LinkMessage) -> Result<Link> {
+        let op = format!("create device {name}");
+        self.handle
+            .link()
+            .add(msg)
+            .execute()
+            .await
+            .map_err(|e| rt_error(&op, e))?;
+        self.require(name).await
+    }
+
+    /// Changes an existing link (the message's index) with RTM_NEWLINK without
+    /// NLM_F_CREATE: the kernel's changelink of the link's kind, which takes
+    /// IFLA_LINKINFO data such as bond options (RTM_SETLINK ignores that).
+    pub async fn change_link(&self, what: &str, msg: LinkMessage) -> Result<()> {
+        use rtnetlink::packet_core::{NLM_F_ACK, NLM_F_REQUEST};
+        self.handle
+            .link()
+            .add(msg)
+            .set_flags(NLM_F_REQUEST | NLM_F_ACK)
+            .execute()
+            .await
+            .map_err(|e| rt_error(what, e))
+    }
+
+    /// The kernel's whole message for a link (every attribute, such as a bond's
+    /// IFLA_BOND_* and a bond port's IFLA_BOND_SLAVE_*).
+    pub async fn link_message(&self, ifindex: u32) -> Result<Option<LinkMessage>> {
+        let op = format!("look up link ifindex {ifindex}");
+        let mut stream = self.handle.link().get().match_index(ifindex).execute();
+        match stream.try_next().await {
+            Ok(m) => Ok(m),
+            Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code().abs() == ENODEV => Ok(None),
+            Err(e) => Err(rt_error(&op, e)),
+        }
+    }
+
+    /// Every link of the namespace as the kernel's whole messages.
+    pub async fn link_messages(&self) -> Result<Vec<LinkMessage>> {
+        let mut stream = self.handle.link().get().execute();
+        let mut out = Vec::new();
+        while let Some(msg) = stream
+            .try_next()
+            .await
+            .map_err(|e| rt_error("dump links", e))?
+        {
+            out.push(msg);
+        }
+        Ok(out)
+    }
+
+    /// A link as this crate reads it, from the kernel's message.
+    pub fn link_of(msg: &LinkMessage) -> Link {
+        Link::from_message(msg)
+    }
+
     /// Whether this link is a team device.
     pub fn is_team(link: &Link) -> bool {
         link.kind.as_deref() == Some(InfoKind::Team.to_string().as_str())

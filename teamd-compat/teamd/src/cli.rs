@@ -33,6 +33,8 @@ pub struct Args {
     pub no_ports: bool,
     pub dbus: bool,
     pub usock: bool,
+    /// --backend (rteam's): the team driver, a bond, or the team with fallback.
+    pub backend: crate::bond::Backend,
 }
 
 /// Also read by `doc_tests`, which checks the man page and completions against it.
@@ -58,6 +60,8 @@ pub(crate) const SPEC: Spec = Spec {
         ("zmq-enable", HasArg::Required, 'Z'),
         ("usock-enable", HasArg::No, 'U'),
         ("usock-disable", HasArg::No, 'u'),
+        // rteam's, long only
+        ("backend", HasArg::Required, 'B'),
     ],
 };
 
@@ -85,6 +89,8 @@ pub fn help(argv0: &str) -> String {
     -Z --zmq-enable=ADDRESS  Enable ZeroMQ interface
     -U --usock-enable        Enable UNIX domain socket interface
     -u --usock-disable       Disable UNIX domain socket interface
+       --backend=BACKEND     team, bond or auto (the default: team, or a bond
+                             when the kernel cannot create team devices)
 Available runners: {}
 ",
         runner::NAMES.join(", ")
@@ -145,6 +151,13 @@ pub fn parse(argv: &[String]) -> Result<Args, ()> {
             }
             'U' => args.usock = true,
             'u' => args.usock = false,
+            'B' => match crate::bond::Backend::parse(&value) {
+                Some(b) => args.backend = b,
+                None => {
+                    eprintln!("Unknown backend \"{value}\" (team, bond or auto)");
+                    return Err(());
+                }
+            },
             _ => return Err(()),
         }
     }
@@ -175,6 +188,13 @@ mod tests {
         let a = p(&["-u", "-k", "-p", "/run/x.pid"]).unwrap();
         assert!(!a.usock);
         assert_eq!(a.cmd, Cmd::Kill);
+        assert_eq!(a.backend, crate::bond::Backend::Auto);
+        let a = p(&["--backend=bond", "-t", "team0"]).unwrap();
+        assert_eq!(a.backend, crate::bond::Backend::Bond);
+        assert_eq!(
+            p(&["--backend", "team"]).unwrap().backend,
+            crate::bond::Backend::Team
+        );
     }
 
     #[test]
@@ -183,6 +203,7 @@ mod tests {
         assert!(p(&["-x"]).is_err());
         assert!(p(&["-f", "/nonexistent/file"]).is_err());
         assert!(p(&["-Z", "tcp://127.0.0.1:1"]).is_err());
+        assert!(p(&["--backend", "ovs"]).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use teamd_ctl_proto::method::{ErrorCode, Method};
 use teamd_ctl_proto::usock::{Call, Reply};
 
 use crate::core::Daemon;
-use crate::kernel::{Kernel, ENODEV};
+use crate::kernel::{KResult, Kernel, ENODEV};
 use crate::log;
 use crate::reload;
 use crate::state::{self, ItemError};
@@ -26,7 +26,6 @@ fn err(code: ErrorCode) -> Reply {
 
 /// ConfigDumpActual: `ports` lists exactly the ports present now.
 fn config_actual<K: Kernel>(d: &Daemon<K>) -> Value {
-    let mut doc = d.ctx.config.doc().clone();
     let present: Vec<String> = d
         .ctx
         .ports
@@ -34,6 +33,12 @@ fn config_actual<K: Kernel>(d: &Daemon<K>) -> Value {
         .filter(|p| d.ctx.port_present(p.ifindex))
         .map(|p| p.ifname.clone())
         .collect();
+    actual_doc(d.ctx.config.doc(), &present)
+}
+
+/// The config `doc` with `ports` cut down (or extended) to `present`.
+pub fn actual_doc(doc: &Value, present: &[String]) -> Value {
+    let mut doc = doc.clone();
     if let Some(root) = doc.as_object_mut() {
         let had_ports = root.contains_key("ports");
         if had_ports || !present.is_empty() {
@@ -45,7 +50,7 @@ fn config_actual<K: Kernel>(d: &Daemon<K>) -> Value {
             }
             if let Value::Object(m) = ports {
                 m.retain(|k, _| present.contains(k));
-                for name in &present {
+                for name in present {
                     m.entry(name.clone())
                         .or_insert_with(|| Value::Object(Map::new()));
                 }
@@ -55,22 +60,97 @@ fn config_actual<K: Kernel>(d: &Daemon<K>) -> Value {
     doc
 }
 
-pub async fn handle<K: Kernel, L: Lookup>(d: &mut Daemon<K>, lookup: &L, call: &Call) -> Reply {
+/// What the control handler serves: the team daemon on the team driver
+/// ([`Daemon`]) or the bond backend (`crate::bond`). Every transport (unix
+/// socket, D-Bus) goes through [`handle`], whichever it is.
+#[allow(async_fn_in_trait)]
+pub trait Served {
+    /// The config as given (ConfigDump).
+    fn config_doc(&self) -> &Value;
+    /// The config with `ports` as they are now (ConfigDumpActual).
+    fn config_actual(&self) -> Value;
+    /// The state document (StateDump).
+    fn state_dump(&self) -> Value;
+    /// Names of the current ports, in the order item paths match them.
+    fn port_names(&self) -> Vec<String>;
+    fn item_set(&mut self, path: &str, value: &str) -> Result<(), ItemError>;
+    async fn port_add(&mut self, ifname: &str, link: Option<Link>) -> KResult;
+    fn port_ifindex(&self, ifname: &str) -> Option<u32>;
+    async fn port_remove(&mut self, ifindex: u32) -> KResult;
+    async fn port_config_update<L: Lookup>(
+        &mut self,
+        lookup: &L,
+        ifname: &str,
+        text: &str,
+    ) -> Reply;
+    async fn config_reload<L: Lookup>(&mut self, lookup: &L, arg: &str) -> Reply;
+}
+
+impl<K: Kernel> Served for Daemon<K> {
+    fn config_doc(&self) -> &Value {
+        self.ctx.config.doc()
+    }
+
+    fn config_actual(&self) -> Value {
+        config_actual(self)
+    }
+
+    fn state_dump(&self) -> Value {
+        state::dump(self)
+    }
+
+    fn port_names(&self) -> Vec<String> {
+        self.ctx.ports.iter().map(|p| p.ifname.clone()).collect()
+    }
+
+    fn item_set(&mut self, path: &str, value: &str) -> Result<(), ItemError> {
+        state::item_set(self, path, value)
+    }
+
+    async fn port_add(&mut self, ifname: &str, link: Option<Link>) -> KResult {
+        Daemon::port_add(self, ifname, link).await
+    }
+
+    fn port_ifindex(&self, ifname: &str) -> Option<u32> {
+        self.ctx.port_by_name(ifname).map(|p| p.ifindex)
+    }
+
+    async fn port_remove(&mut self, ifindex: u32) -> KResult {
+        Daemon::port_remove(self, ifindex).await
+    }
+
+    async fn port_config_update<L: Lookup>(
+        &mut self,
+        lookup: &L,
+        ifname: &str,
+        text: &str,
+    ) -> Reply {
+        port_config_update(self, lookup, ifname, text).await
+    }
+
+    async fn config_reload<L: Lookup>(&mut self, lookup: &L, arg: &str) -> Reply {
+        config_reload(self, lookup, arg).await
+    }
+}
+
+pub async fn handle<S: Served, L: Lookup>(d: &mut S, lookup: &L, call: &Call) -> Reply {
     let arg = |i: usize| call.args.get(i).map(String::as_str).unwrap_or_default();
     log::dbg(2, || {
         format!("control: {} {:?}", call.method.name(), call.args)
     });
     match call.method {
-        Method::ConfigDump => Reply::Success(dump_pretty(d.ctx.config.doc())),
-        Method::ConfigDumpActual => Reply::Success(dump_pretty(&config_actual(d))),
-        Method::StateDump => Reply::Success(dump_pretty(&state::dump(d))),
-        Method::StateItemValueGet => match state::item_get(d, arg(0)) {
-            Ok(v) => Reply::Success(v),
-            Err(ItemError::NoPath) => err(ErrorCode::PathDoesNotExist),
-            Err(ItemError::ReadOnly) => err(ErrorCode::OpNotSupp),
-            Err(ItemError::Failed(_)) => err(ErrorCode::ItemValueGetFail),
-        },
-        Method::StateItemValueSet => match state::item_set(d, arg(0), arg(1)) {
+        Method::ConfigDump => Reply::Success(dump_pretty(d.config_doc())),
+        Method::ConfigDumpActual => Reply::Success(dump_pretty(&d.config_actual())),
+        Method::StateDump => Reply::Success(dump_pretty(&d.state_dump())),
+        Method::StateItemValueGet => {
+            match state::item_get_in(&d.state_dump(), &d.port_names(), arg(0)) {
+                Ok(v) => Reply::Success(v),
+                Err(ItemError::NoPath) => err(ErrorCode::PathDoesNotExist),
+                Err(ItemError::ReadOnly) => err(ErrorCode::OpNotSupp),
+                Err(ItemError::Failed(_)) => err(ErrorCode::ItemValueGetFail),
+            }
+        }
+        Method::StateItemValueSet => match d.item_set(arg(0), arg(1)) {
             Ok(()) => Reply::Success(String::new()),
             Err(ItemError::NoPath) => err(ErrorCode::PathDoesNotExist),
             Err(ItemError::ReadOnly) => err(ErrorCode::OpNotSupp),
@@ -88,7 +168,7 @@ pub async fn handle<K: Kernel, L: Lookup>(d: &mut Daemon<K>, lookup: &L, call: &
             }
         }
         Method::PortRemove => {
-            let Some(ifindex) = d.ctx.port_by_name(arg(0)).map(|p| p.ifindex) else {
+            let Some(ifindex) = d.port_ifindex(arg(0)) else {
                 return err(ErrorCode::NoSuchDev);
             };
             match d.port_remove(ifindex).await {
@@ -97,25 +177,25 @@ pub async fn handle<K: Kernel, L: Lookup>(d: &mut Daemon<K>, lookup: &L, call: &
             }
         }
         Method::PortConfigUpdate => {
-            let reply = port_config_update(d, lookup, arg(0), arg(1)).await;
+            let reply = d.port_config_update(lookup, arg(0), arg(1)).await;
             if matches!(&reply, Reply::Error { code, .. } if code == ErrorCode::ConfigUpdateFail.code())
             {
                 log::err(&format!("Failed to update config for port \"{}\".", arg(0)));
             }
             reply
         }
-        Method::ConfigReload => config_reload(d, lookup, arg(0)).await,
+        Method::ConfigReload => d.config_reload(lookup, arg(0)).await,
         Method::PortConfigDump => {
             if lookup.link_by_name(arg(0)).await.is_none() {
                 return err(ErrorCode::NoSuchDev);
             }
-            if d.ctx.port_by_name(arg(0)).is_none() {
+            if d.port_ifindex(arg(0)).is_none() {
                 return err(ErrorCode::ConfigDumpFail);
             }
             let v = d
-                .ctx
-                .config
-                .port(arg(0))
+                .config_doc()
+                .get("ports")
+                .and_then(|p| p.get(arg(0)))
                 .cloned()
                 .unwrap_or_else(|| Value::Object(Map::new()));
             Reply::Success(dump_pretty(&v))

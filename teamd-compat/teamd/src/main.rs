@@ -3,6 +3,7 @@
 //! port tracking) and serves the control interface that teamdctl, libteamdctl
 //! and NetworkManager use. See the crate README for what is implemented.
 
+mod bond;
 mod cli;
 mod config;
 mod core;
@@ -29,6 +30,7 @@ use std::process::ExitCode;
 use serde_json::json;
 use team_nl_client::strerror;
 
+use crate::bond::Backend;
 use crate::cli::Cmd;
 use crate::config::Config;
 use crate::sys::{Forked, Ready};
@@ -247,6 +249,8 @@ fn start(
     }
     // after the fork, as C's teamd_init: with -d the details go to the
     // daemon's log and the foreground only says "Daemon process failed."
+    // as given: the bond backend maps this, not teamd's runner defaults
+    let given = config.clone();
     let (settings, runner) = match run::prepare(&mut config, read.0, read.1) {
         Ok(v) => v,
         Err(e) => {
@@ -276,11 +280,29 @@ fn start(
         }
     };
     let code = rt.block_on(async {
-        match run::start(args, config, settings, runner, setup).await {
+        if args.backend == Backend::Bond {
+            return run_bond(args, given, setup, &mut ready).await;
+        }
+        match run::start(args, config, settings, runner, setup.clone()).await {
             Ok(running) => ExitCode::from(running.serve(&mut ready).await as u8),
+            Err(e) if e.team_unsupported && args.backend == Backend::Auto => {
+                e.lines.iter().for_each(|l| log::warn(l));
+                log::warn(
+                    "The kernel cannot create team devices (kind \"team\" unsupported): running the config on a bonding device instead (bond backend).",
+                );
+                run_bond(args, given, setup, &mut ready).await
+            }
             Err(e) => fail_init(&e.lines, e.errno, &mut ready),
         }
     });
     sys::pid_file_remove(&pid_file);
     code
+}
+
+/// The config on a bonding device (`--backend bond`, or the fallback).
+async fn run_bond(args: &cli::Args, config: Config, setup: Setup, ready: &mut Ready) -> ExitCode {
+    match bond::run::start(args, config, setup).await {
+        Ok(running) => ExitCode::from(running.serve(ready).await as u8),
+        Err(e) => fail_init(&e.lines, e.errno, ready),
+    }
 }

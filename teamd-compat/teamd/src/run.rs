@@ -32,29 +32,35 @@ use crate::warm::{self, SavedPort, Stamp, WarmState};
 
 const EINVAL: i32 = 22;
 const EBUSY: i32 = 16;
+/// What the kernel answers for a link kind it does not know (and cannot load).
+const EOPNOTSUPP: i32 = 95;
 
 /// An init failure: what to log, and the errno for `Failed: <strerror>`.
 pub struct InitError {
     pub lines: Vec<String>,
     pub errno: i32,
+    /// The kernel cannot create a team device (the kind `team` is unknown and
+    /// its module cannot be loaded): the bond backend can take over.
+    pub team_unsupported: bool,
 }
 
 impl InitError {
-    fn new(errno: i32, lines: &[&str]) -> Self {
+    pub(crate) fn new(errno: i32, lines: &[&str]) -> Self {
         Self {
             lines: lines.iter().map(|s| s.to_string()).collect(),
             errno,
+            team_unsupported: false,
         }
     }
 
-    fn kernel(e: &Error, lines: &[&str]) -> Self {
+    pub(crate) fn kernel(e: &Error, lines: &[&str]) -> Self {
         let mut err = Self::new(e.errno().unwrap_or(EINVAL), lines);
         err.lines.insert(0, e.to_string());
         err
     }
 }
 
-struct RtnlLookup(Rtnl);
+pub(crate) struct RtnlLookup(pub(crate) Rtnl);
 
 impl Lookup for RtnlLookup {
     async fn link_by_name(&self, name: &str) -> Option<Link> {
@@ -153,10 +159,11 @@ pub async fn start(
                 .await
                 .map_err(|e| InitError::kernel(&e, &["Failed to create team device."]))?
         }
-        _ => rtnl
-            .create_team(&name, None)
-            .await
-            .map_err(|e| InitError::kernel(&e, &["Failed to create team device."]))?,
+        _ => rtnl.create_team(&name, None).await.map_err(|e| {
+            let mut err = InitError::kernel(&e, &["Failed to create team device."]);
+            err.team_unsupported = e.errno() == Some(EOPNOTSUPP);
+            err
+        })?,
     };
     let result = start_on(
         args,
@@ -223,29 +230,7 @@ async fn start_on(
         .map_err(|e| InitError::new(EINVAL, &[&e, "Failed to init runner."]))?;
     set_bursts(&mut daemon.ctx).await?;
 
-    let (ctl_tx, ctl_rx) = mpsc::channel(16);
-    let mut dbus = if args.dbus {
-        Some(
-            DbusService::connect(ctl_tx.clone())
-                .await
-                .map_err(|e| InitError::new(EINVAL, &[&e, "Failed to init dbus."]))?,
-        )
-    } else {
-        None
-    };
-    let usock = if args.usock {
-        let path = format!("{}{}.sock", sys::RUN_DIR, team.name);
-        Some(
-            usock::listen(std::path::Path::new(&path), ctl_tx).map_err(|e| {
-                InitError::new(
-                    e.raw_os_error().unwrap_or(EINVAL),
-                    &["Failed to init unix domain socket."],
-                )
-            })?,
-        )
-    } else {
-        None
-    };
+    let (ctl_rx, mut dbus, usock) = open_control(args, &team.name).await?;
 
     // Adopt what is already enslaved (take-over), without MAC adoption.
     daemon.ctx.pre_add_ports = true;
@@ -300,6 +285,45 @@ async fn start_on(
         no_quit_destroy: args.no_quit_destroy,
         exit: ExitRequest::Cold,
     })
+}
+
+/// The control interfaces the command line asks for (D-Bus, unix socket),
+/// both feeding one request channel; the D-Bus name is exposed later.
+pub(crate) async fn open_control(
+    args: &Args,
+    device: &str,
+) -> Result<
+    (
+        mpsc::Receiver<CtlRequest>,
+        Option<DbusService>,
+        Option<usock::Usock>,
+    ),
+    InitError,
+> {
+    let (ctl_tx, ctl_rx) = mpsc::channel(16);
+    let dbus = if args.dbus {
+        Some(
+            DbusService::connect(ctl_tx.clone())
+                .await
+                .map_err(|e| InitError::new(EINVAL, &[&e, "Failed to init dbus."]))?,
+        )
+    } else {
+        None
+    };
+    let usock = if args.usock {
+        let path = format!("{}{device}.sock", sys::RUN_DIR);
+        Some(
+            usock::listen(std::path::Path::new(&path), ctl_tx).map_err(|e| {
+                InitError::new(
+                    e.raw_os_error().unwrap_or(EINVAL),
+                    &["Failed to init unix domain socket."],
+                )
+            })?,
+        )
+    } else {
+        None
+    };
+    Ok((ctl_rx, dbus, usock))
 }
 
 /// A state file left for a device this start does not take over (none, a

@@ -11,11 +11,24 @@ use crate::runner::ItemSetError;
 
 fn ifinfo_json<K: Kernel>(k: &K, ifindex: u32) -> Value {
     let info = k.ifinfos().get(ifindex);
+    ifinfo_value(
+        ifindex,
+        info.map(|i| i.ifname.as_str()).unwrap_or_default(),
+        info.map(|i| i.hwaddr.as_slice()).unwrap_or_default(),
+    )
+}
+
+/// A port's or the device's `ifinfo` object.
+pub fn ifinfo_value(ifindex: u32, ifname: &str, hwaddr: &[u8]) -> Value {
     json!({
-        "dev_addr": info.map(|i| i.hwaddr_str()).unwrap_or_default(),
-        "dev_addr_len": info.map(|i| i.hwaddr.len()).unwrap_or(0),
+        "dev_addr": hwaddr
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+        "dev_addr_len": hwaddr.len(),
         "ifindex": ifindex,
-        "ifname": info.map(|i| i.ifname.clone()).unwrap_or_default(),
+        "ifname": ifname,
     })
 }
 
@@ -151,10 +164,10 @@ fn resolve<'a>(
         .ok_or(ItemError::NoPath)
 }
 
-pub fn item_get<K: Kernel>(d: &Daemon<K>, path: &str) -> Result<String, ItemError> {
-    let state = dump(d);
-    let names: Vec<String> = d.ctx.ports.iter().map(|p| p.ifname.clone()).collect();
-    let (node, rest) = resolve(&state, &names, path)?;
+/// StateItemValueGet on a state document (`dump`'s, or the bond backend's):
+/// `names` are the current ports, in the order a name prefix matches them.
+pub fn item_get_in(state: &Value, names: &[String], path: &str) -> Result<String, ItemError> {
+    let (node, rest) = resolve(state, names, path)?;
     let v = leaf(node, rest).ok_or(ItemError::NoPath)?;
     Ok(match v {
         Value::String(s) => s.clone(),
