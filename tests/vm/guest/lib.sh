@@ -168,6 +168,17 @@ peer_bond() {
     ip -n peer link set bond0 up
 }
 
+# bond_opt BOND NAME: bonding option NAME of BOND, its first word ("active-backup 1" ->
+# "active-backup").
+bond_opt() {
+    local v=""
+    read -r v _ <"/sys/class/net/$1/bonding/$2"
+    echo "$v"
+}
+
+# mii_is PORT up|down: the MII status bonding holds for its port PORT.
+mii_is() { [ "$(cat "/sys/class/net/$1/bonding_slave/mii_status")" = "$2" ]; }
+
 # check WHAT COMMAND...: COMMAND must succeed, else fail naming WHAT; "ok: WHAT", counted in
 # CHECKS. COMMAND runs in a subshell (a `fail` inside it, wait_for's say, ends only that) with
 # its stdout hidden and its stderr shown.

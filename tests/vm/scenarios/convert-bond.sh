@@ -34,13 +34,7 @@ SYS=/sys/class/net/bond0/bonding
 t_start=$(date +%s)
 
 pings() { ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1; }
-# opt NAME: bond0's option NAME, first word ("active-backup 1" -> "active-backup")
-opt() {
-    local v=""
-    read -r v _ <"$SYS/$1"
-    echo "$v"
-}
-mii_is() { [ "$(cat "/sys/class/net/$1/bonding_slave/mii_status")" = "$2" ]; }
+opt() { bond_opt bond0 "$1"; }
 active_is() { [ "$(opt active_slave)" = "$1" ]; }
 no_bond() { [ -z "$(ip -o link show type bond)" ]; }
 

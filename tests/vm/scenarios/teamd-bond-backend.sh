@@ -21,12 +21,7 @@ LOG=/tmp/teamd.bond.log
 t_start=$(date +%s)
 
 pings() { ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1; }
-opt() {
-    local v=""
-    read -r v _ <"$SYS/$1"
-    echo "$v"
-}
-mii_is() { [ "$(cat "/sys/class/net/$1/bonding_slave/mii_status")" = "$2" ]; }
+opt() { bond_opt team0 "$1"; }
 no_team0() { ! ip link show team0 >/dev/null 2>&1; }
 item_is() { [ "$(item "$1")" = "$2" ]; }
 is_bond() { [ -d "$SYS" ]; }
