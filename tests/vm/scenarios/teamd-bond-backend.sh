@@ -112,6 +112,28 @@ check "ab: p1 back in the state" "$CTL" team0 port present p1
 check "ab: the peer answers after port remove/add" wait_wall 20 pings
 stop_bond ab
 
+say "== activebackup (arp_ping watch with validation, p1 sticky), --backend bond"
+# p1's far end comes up once p0 is active: whichever port the ARP monitor finds up first
+# would stay active (primary_reselect=failure, from p1's sticky)
+ip -n peer link set b1 down
+start_bond ab-arp '{"device": "team0", "runner": {"name": "activebackup"},
+    "link_watch": {"name": "arp_ping", "target_host": "192.0.2.2", "interval": 100,
+        "validate_active": true, "validate_inactive": true},
+    "ports": {"p0": {"prio": 10}, "p1": {"prio": 5, "sticky": true}}}' --backend bond
+check_eq active-backup "$(opt mode)" "ab-arp: bonding mode"
+check_eq 0 "$(opt miimon)" "ab-arp: no MII monitor"
+check_eq 100 "$(opt arp_interval)" "ab-arp: arp_interval from the interval"
+check_eq 192.0.2.2 "$(opt arp_ip_target)" "ab-arp: arp_ip_target from target_host"
+check_eq all "$(opt arp_validate)" "ab-arp: arp_validate from validate_active/inactive"
+check_eq failure "$(opt primary_reselect)" "ab-arp: primary_reselect=failure (p1 sticky)"
+check "ab-arp: p0 active" wait_wall 15 item_is runner.active_port p0
+ip -n peer link set b1 up
+check "ab-arp: bonding sees p1 up" wait_wall 15 mii_is p1 up
+check "ab-arp: the peer answers across team0" wait_wall 30 pings
+lose ab-arp p0 p1
+check_eq p1 "$(item runner.active_port)" "ab-arp: p1 (sticky) keeps the role with p0 back"
+stop_bond ab-arp
+
 say "== roundrobin, --backend bond"
 start_bond rr '{"device": "team0", "runner": {"name": "roundrobin"},
     "link_watch": {"name": "ethtool"}, "ports": {"p0": {}, "p1": {}}}' --backend bond
