@@ -120,9 +120,10 @@ struct KernelOpts {
     #[arg(long, value_enum)]
     kernel: Option<KernelChoice>,
     /// The team driver: c (team.ko), rust (team_rs.ko, needs our kernel), or none (the
-    /// script loads one itself from /opt/rteam/job/kmods; our kernel only).
-    #[arg(long, value_enum, default_value_t = guest::Driver::C)]
-    driver: guest::Driver,
+    /// script loads one itself from /opt/rteam/job/kmods; our kernel only). Default: rust
+    /// for `demo`, c otherwise.
+    #[arg(long = "driver", value_enum)]
+    driver_arg: Option<guest::Driver>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -133,19 +134,23 @@ enum KernelChoice {
 }
 
 impl KernelOpts {
+    fn driver(self) -> guest::Driver {
+        self.driver_arg.unwrap_or(guest::Driver::C)
+    }
+
     /// Our kernel flavor to boot, or None for Debian's.
     fn flavor(self) -> Result<Option<kernel::Flavor>> {
-        let choice = self.kernel.unwrap_or(match self.driver {
+        let choice = self.kernel.unwrap_or(match self.driver() {
             guest::Driver::C => KernelChoice::Debian,
             _ => KernelChoice::Rteam,
         });
         Ok(match choice {
             KernelChoice::Debian => {
                 anyhow::ensure!(
-                    self.driver == guest::Driver::C,
+                    self.driver() == guest::Driver::C,
                     "--driver {:?} needs our kernel (--kernel rteam or rteam-debug): Debian's \
                      kernel cannot load a Rust module",
-                    self.driver
+                    self.driver()
                 );
                 None
             }
@@ -158,7 +163,7 @@ impl KernelOpts {
     fn image(self) -> Result<guest::Image> {
         match self.flavor()? {
             None => guest::prepare(),
-            Some(flavor) => guest::prepare_on(&kernel::prepare(flavor)?, self.driver),
+            Some(flavor) => guest::prepare_on(&kernel::prepare(flavor)?, self.driver()),
         }
     }
 }
@@ -178,16 +183,21 @@ fn run(cli: Cli) -> Result<u8> {
         Cmd::Test { no_vm, only, vm } => {
             let target = match vm.target.flavor()? {
                 None => checks::Target::Debian,
-                Some(flavor) => checks::Target::Ours(flavor, vm.target.driver),
+                Some(flavor) => checks::Target::Ours(flavor, vm.target.driver()),
             };
             anyhow::ensure!(
-                only.is_some()
-                    || (vm.target.kernel.is_none() && vm.target.driver == guest::Driver::C),
+                only.is_some() || (vm.target.kernel.is_none() && vm.target.driver_arg.is_none()),
                 "--kernel and --driver go with --only (the full run covers both kernels)"
             );
             checks::test_all(no_vm, only.as_deref(), target, vm.into())
         }
-        Cmd::Demo { vm } => run_one(&util::scenario_path("demo")?, vm),
+        Cmd::Demo { mut vm } => {
+            // the mission's driver: team_rs.ko on our kernel (`--driver c`: Debian's team.ko)
+            if vm.target.kernel != Some(KernelChoice::Debian) {
+                vm.target.driver_arg.get_or_insert(guest::Driver::Rust);
+            }
+            run_one(&util::scenario_path("demo")?, vm)
+        }
         Cmd::Vm {
             scenario,
             script,
