@@ -171,16 +171,8 @@ impl Rtnl {
 
     /// Every link of the namespace.
     pub async fn links(&self) -> Result<Vec<Link>> {
-        let mut stream = self.handle.link().get().execute();
-        let mut out = Vec::new();
-        while let Some(msg) = stream
-            .try_next()
-            .await
-            .map_err(|e| rt_error("dump links", e))?
-        {
-            out.push(Link::from_message(&msg));
-        }
-        Ok(out)
+        let messages = self.link_messages().await?;
+        Ok(messages.iter().map(Link::from_message).collect())
     }
 
     /// Resolves a name, failing with ENODEV as libteam does for a missing device.
