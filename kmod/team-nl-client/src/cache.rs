@@ -197,12 +197,17 @@ impl Ifinfo {
 
     /// `aa:bb:cc:dd:ee:ff`, lower case, as libteam prints it.
     pub fn hwaddr_str(&self) -> String {
-        self.hwaddr
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(":")
+        hwaddr_str(&self.hwaddr)
     }
+}
+
+/// A hardware address as `aa:bb:cc:dd:ee:ff`, lower case, as libteam prints it.
+pub fn hwaddr_str(hwaddr: &[u8]) -> String {
+    hwaddr
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Every link of the namespace, newest first, as libteam's ifinfo list.

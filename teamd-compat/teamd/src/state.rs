@@ -2,6 +2,7 @@
 //! each request, and its items (`StateItemValueGet/Set`), with C teamd's paths.
 
 use serde_json::{json, Map, Value};
+use team_nl_client::cache::hwaddr_str;
 
 use crate::core::Daemon;
 use crate::kernel::Kernel;
@@ -21,11 +22,7 @@ fn ifinfo_json<K: Kernel>(k: &K, ifindex: u32) -> Value {
 /// A port's or the device's `ifinfo` object.
 pub fn ifinfo_value(ifindex: u32, ifname: &str, hwaddr: &[u8]) -> Value {
     json!({
-        "dev_addr": hwaddr
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(":"),
+        "dev_addr": hwaddr_str(hwaddr),
         "dev_addr_len": hwaddr.len(),
         "ifindex": ifindex,
         "ifname": ifname,

@@ -164,12 +164,7 @@ pub fn mac_from_str(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-pub fn mac_to_str(mac: &[u8]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+pub use team_nl_client::cache::hwaddr_str as mac_to_str;
 
 impl WarmState {
     pub fn to_json(&self) -> Value {

@@ -10,6 +10,7 @@ use team_nl_client::rtnetlink::packet_route::link::{
 };
 
 use crate::state::ifinfo_value;
+use team_nl_client::cache::hwaddr_str;
 
 /// One port of the bond.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,13 +66,6 @@ fn infos(msg: &LinkMessage) -> impl Iterator<Item = &LinkInfo> {
         LinkAttribute::LinkInfo(i) => i.as_slice(),
         _ => &[],
     })
-}
-
-fn mac_str(mac: &[u8]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 fn port_of(msg: &LinkMessage) -> PortView {
@@ -244,7 +238,7 @@ fn lacp_port(v: &BondView, p: &PortView) -> Value {
         "prio": prio,
         "actor_lacpdu_info": {
             "system_priority": v.sys_prio.unwrap_or(65535),
-            "system": mac_str(&v.hwaddr),
+            "system": hwaddr_str(&v.hwaddr),
             "key": v.actor_key.unwrap_or(0),
             "port_priority": prio,
             "port": 0,
@@ -252,7 +246,7 @@ fn lacp_port(v: &BondView, p: &PortView) -> Value {
         },
         "partner_lacpdu_info": {
             "system_priority": 0,
-            "system": mac_str(if selected { v.partner_mac.as_ref().map_or(&[][..], |m| &m[..]) } else { &[0; 6] }),
+            "system": hwaddr_str(if selected { v.partner_mac.as_ref().map_or(&[][..], |m| &m[..]) } else { &[0; 6] }),
             "key": if selected { v.partner_key.unwrap_or(0) } else { 0 },
             "port_priority": 0,
             "port": 0,

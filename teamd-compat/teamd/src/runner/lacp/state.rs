@@ -2,19 +2,13 @@
 //! section and each port's `ports.<if>.runner`, with C teamd's keys.
 
 use serde_json::{json, Value};
+use team_nl_client::cache::hwaddr_str;
 use teamd_lacp::{Config, Lacp, LacpduInfo};
-
-fn mac_str(mac: &[u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
 
 fn info_json(i: &LacpduInfo) -> Value {
     json!({
         "system_priority": i.system_priority,
-        "system": mac_str(&i.system),
+        "system": hwaddr_str(&i.system),
         "key": i.key,
         "port_priority": i.port_priority,
         "port": i.port,
