@@ -13,8 +13,13 @@ use crate::packet::{PacketSockets, SockKey, SockSpec};
 
 pub type KResult<T = ()> = Result<T, Error>;
 
+// errno values the daemon reports or matches, as C teamd's
 pub const ENOENT: i32 = 2;
+pub const EBUSY: i32 = 16;
+pub const EEXIST: i32 = 17;
 pub const ENODEV: i32 = 19;
+pub const EINVAL: i32 = 22;
+pub const EOPNOTSUPP: i32 = 95;
 
 /// True for the errors C teamd treats as "the port/option went away meanwhile".
 pub fn is_gone(e: &Error) -> bool {

@@ -33,14 +33,12 @@ use team_nl_client::strerror;
 use crate::bond::Backend;
 use crate::cli::Cmd;
 use crate::config::Config;
+use crate::kernel::{EEXIST, EINVAL};
 use crate::sys::{Forked, Ready};
 use crate::team::Setup;
 
 /// The libteam release whose behaviour this teamd reproduces.
 pub const VERSION: &str = "1.32";
-
-const EINVAL: i32 = 22;
-const EEXIST: i32 = 17;
 
 fn fail_init(lines: &[String], errno: i32, ready: &mut Ready) -> ExitCode {
     for l in lines {

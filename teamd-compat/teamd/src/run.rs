@@ -20,7 +20,8 @@ use crate::config::{self, Config, ConfigError, LinkWatchPolicy, TeamSettings};
 use crate::core::Daemon;
 use crate::ctl::{self, Lookup};
 use crate::dbus::DbusService;
-use crate::kernel::{Kernel, RealKernel, ENODEV};
+// EOPNOTSUPP: what the kernel answers for a link kind it does not know (and cannot load)
+use crate::kernel::{Kernel, RealKernel, EBUSY, EINVAL, ENODEV, EOPNOTSUPP};
 use crate::log;
 use crate::packet::{PacketSockets, RxReceiver};
 use crate::runner::Runner;
@@ -29,11 +30,6 @@ use crate::systemd;
 use crate::team::{Ctx, Setup};
 use crate::usock::{self, CtlRequest};
 use crate::warm::{self, SavedPort, Stamp, WarmState};
-
-const EINVAL: i32 = 22;
-const EBUSY: i32 = 16;
-/// What the kernel answers for a link kind it does not know (and cannot load).
-const EOPNOTSUPP: i32 = 95;
 
 /// An init failure: what to log, and the errno for `Failed: <strerror>`.
 pub struct InitError {

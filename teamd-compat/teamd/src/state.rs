@@ -5,7 +5,9 @@ use serde_json::{json, Map, Value};
 use team_nl_client::cache::hwaddr_str;
 
 use crate::core::Daemon;
-use crate::kernel::Kernel;
+// EINVAL: what C teamd answers for a `ports.` path whose port name cannot be cut out
+// (ItemValueGetFail/SetFail), not ENOENT (PathDoesNotExist)
+use crate::kernel::{Kernel, EINVAL, EOPNOTSUPP};
 use crate::linkwatch;
 use crate::log;
 use crate::runner::ItemSetError;
@@ -100,11 +102,6 @@ impl From<ItemSetError> for ItemError {
         }
     }
 }
-
-/// A `ports.` path whose port name cannot be cut out: C teamd answers EINVAL
-/// (ItemValueGetFail/SetFail), not ENOENT (PathDoesNotExist).
-const EINVAL: i32 = 22;
-const EOPNOTSUPP: i32 = 95;
 
 /// Splits `ports.<name>.rest` as C teamd does: a quoted name runs to the
 /// *last* double quote and the one character after it is skipped, whatever it

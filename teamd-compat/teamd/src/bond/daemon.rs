@@ -13,13 +13,10 @@ use super::options;
 use super::view::{self, BondView, SetupFacts};
 use crate::config::Config;
 use crate::ctl::{self, Lookup, Served};
-use crate::kernel::KResult;
+use crate::kernel::{KResult, EINVAL, ENODEV};
 use crate::log;
 use crate::state::ItemError;
 use crate::team::Setup;
-
-const ENODEV: i32 = 19;
-const EINVAL: i32 = 22;
 
 pub struct BondDaemon {
     pub rtnl: Rtnl,

@@ -17,17 +17,13 @@ use crate::cli::Args;
 use crate::config::Config;
 use crate::ctl::{self, Lookup, Served};
 use crate::dbus::DbusService;
+use crate::kernel::{EBUSY, EEXIST, EINVAL, ENODEV};
 use crate::log;
 use crate::run::{open_control, InitError, RtnlLookup};
 use crate::sys::Ready;
 use crate::team::Setup;
 use crate::usock::{self, CtlRequest};
 use team_nl_client::{strerror, Rtnl};
-
-const EINVAL: i32 = 22;
-const EEXIST: i32 = 17;
-const EBUSY: i32 = 16;
-const ENODEV: i32 = 19;
 
 pub struct BondRunning {
     daemon: BondDaemon,

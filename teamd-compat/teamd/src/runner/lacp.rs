@@ -21,13 +21,11 @@ use teamd_lacp::{lacp_filter, Action, Lacp as Machine, Link, LogLevel, PortTimer
 use super::tx_balancing::{self, TxBalancing};
 use super::ItemSetError;
 use crate::config::{Config, ConfigError};
-use crate::kernel::{is_gone, KResult, Kernel};
+use crate::kernel::{is_gone, KResult, Kernel, EINVAL, EOPNOTSUPP};
 use crate::log;
 use crate::packet::{RxFrame, SockKey, SockSpec};
 use crate::team::{Ctx, TimerKey};
 
-const EINVAL: i32 = 22;
-const EOPNOTSUPP: i32 = 95;
 /// PACKET_OUTGOING: our own frames, never a partner's.
 const PKT_OUTGOING: u8 = 4;
 
