@@ -1,33 +1,45 @@
-//! The client side: a typed proxy generated from the same method set, and a
-//! call helper returning teamd's error code and message, for `teamdctl -D`.
+//! The client side: a typed proxy generated from the same method table as the
+//! server (`methods.rs`), and a call helper returning teamd's error name and
+//! message, for `teamdctl -D` and libteamdctl.
 
 use teamd_ctl_proto::method::Method;
 
+use crate::methods::{with_teamd_methods, Payload};
 use crate::{bus_name, INTERFACE, PATH};
 
-#[zbus::proxy(interface = "org.libteam.teamd", default_path = "/org/libteam/teamd")]
-pub trait Teamd {
-    #[zbus(name = "ConfigDump")]
-    fn config_dump(&self) -> zbus::Result<String>;
-    #[zbus(name = "ConfigDumpActual")]
-    fn config_dump_actual(&self) -> zbus::Result<String>;
-    #[zbus(name = "StateDump")]
-    fn state_dump(&self) -> zbus::Result<String>;
-    #[zbus(name = "StateItemValueGet")]
-    fn state_item_value_get(&self, state_item_path: &str) -> zbus::Result<String>;
-    #[zbus(name = "StateItemValueSet")]
-    fn state_item_value_set(&self, state_item_path: &str, value: &str) -> zbus::Result<()>;
-    #[zbus(name = "PortAdd")]
-    fn port_add(&self, port_devname: &str) -> zbus::Result<()>;
-    #[zbus(name = "PortRemove")]
-    fn port_remove(&self, port_devname: &str) -> zbus::Result<()>;
-    #[zbus(name = "PortConfigUpdate")]
-    fn port_config_update(&self, port_devname: &str, port_config: &str) -> zbus::Result<()>;
-    #[zbus(name = "PortConfigDump")]
-    fn port_config_dump(&self, port_devname: &str) -> zbus::Result<String>;
-    #[zbus(name = "ConfigReload")]
-    fn config_reload(&self, config: &str) -> zbus::Result<()>;
+/// The `#[zbus::proxy]` trait (`TeamdProxy`) and [`call`] from the method table.
+macro_rules! proxy_methods {
+    ($($variant:ident $name:literal $fn:ident($($arg:ident),*) -> $ret:tt;)*) => {
+        #[zbus::proxy(interface = "org.libteam.teamd", default_path = "/org/libteam/teamd")]
+        pub trait Teamd {
+            $(
+                #[zbus(name = $name)]
+                fn $fn(&self, $($arg: &str),*) -> zbus::Result<$ret>;
+            )*
+        }
+
+        /// Calls `method` with `args` in order; a missing argument goes as ""
+        /// (as the usock client sends it), extra ones are not sent. Methods
+        /// without a payload give "".
+        pub async fn call(
+            proxy: &TeamdProxy<'_>,
+            method: Method,
+            args: &[&str],
+        ) -> Result<String, CallError> {
+            let mut args = args.iter().copied();
+            let mut next = move || args.next().unwrap_or_default();
+            let r = match method {
+                $(Method::$variant => proxy
+                    // one `next()` per argument of the row, evaluated left to right
+                    .$fn($({ let _ = stringify!($arg); next() }),*)
+                    .await
+                    .map(<$ret as Payload>::into_payload),)*
+            };
+            r.map_err(call_error)
+        }
+    };
 }
+with_teamd_methods!(proxy_methods);
 
 /// A failed call: the D-Bus error name and message (or a transport problem).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,32 +86,4 @@ pub async fn connect(dev: &str) -> Result<TeamdProxy<'static>, CallError> {
         .build()
         .await
         .map_err(call_error)
-}
-
-/// Calls `method` with `args` (as many as it takes); empty payload for methods without one.
-pub async fn call(
-    proxy: &TeamdProxy<'_>,
-    method: Method,
-    args: &[&str],
-) -> Result<String, CallError> {
-    let a = |i: usize| args.get(i).copied().unwrap_or_default();
-    let r = match method {
-        Method::ConfigDump => proxy.config_dump().await,
-        Method::ConfigDumpActual => proxy.config_dump_actual().await,
-        Method::StateDump => proxy.state_dump().await,
-        Method::StateItemValueGet => proxy.state_item_value_get(a(0)).await,
-        Method::StateItemValueSet => proxy
-            .state_item_value_set(a(0), a(1))
-            .await
-            .map(|()| String::new()),
-        Method::PortAdd => proxy.port_add(a(0)).await.map(|()| String::new()),
-        Method::PortRemove => proxy.port_remove(a(0)).await.map(|()| String::new()),
-        Method::PortConfigUpdate => proxy
-            .port_config_update(a(0), a(1))
-            .await
-            .map(|()| String::new()),
-        Method::PortConfigDump => proxy.port_config_dump(a(0)).await,
-        Method::ConfigReload => proxy.config_reload(a(0)).await.map(|()| String::new()),
-    };
-    r.map_err(call_error)
 }

@@ -6,10 +6,12 @@
 //! [`Reply`](teamd_ctl_proto::usock::Reply) back into a return value or one of
 //! teamd's error names (`org.libteam.teamdNoSuchDev`: no dot, as C teamd).
 //! The bus name is taken only when the daemon is ready ([`server::expose_name`]).
-//! [`client`] is the typed proxy used by `teamdctl -D`.
+//! [`client`] is the typed proxy used by `teamdctl -D` and libteamdctl. Both
+//! are generated from one method table ([`methods`]), so they cannot drift.
 
 pub mod client;
 pub mod error;
+pub mod methods;
 pub mod server;
 
 /// Object path and interface of every teamd.

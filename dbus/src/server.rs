@@ -9,6 +9,7 @@ use zbus::fdo::RequestNameFlags;
 use zbus::fdo::RequestNameReply;
 
 use crate::error::TeamdError;
+use crate::methods::{with_teamd_methods, Payload};
 use crate::{bus_name, PATH};
 
 /// Where D-Bus calls go: the daemon's request handler.
@@ -42,74 +43,25 @@ impl Teamd {
     }
 }
 
-#[zbus::interface(name = "org.libteam.teamd")]
-impl Teamd {
-    #[zbus(name = "ConfigDump")]
-    async fn config_dump(&self) -> Result<String, TeamdError> {
-        self.call(Method::ConfigDump, &[]).await
-    }
-
-    #[zbus(name = "ConfigDumpActual")]
-    async fn config_dump_actual(&self) -> Result<String, TeamdError> {
-        self.call(Method::ConfigDumpActual, &[]).await
-    }
-
-    #[zbus(name = "StateDump")]
-    async fn state_dump(&self) -> Result<String, TeamdError> {
-        self.call(Method::StateDump, &[]).await
-    }
-
-    #[zbus(name = "StateItemValueGet")]
-    async fn state_item_value_get(&self, state_item_path: &str) -> Result<String, TeamdError> {
-        self.call(Method::StateItemValueGet, &[state_item_path])
-            .await
-    }
-
-    #[zbus(name = "StateItemValueSet")]
-    async fn state_item_value_set(
-        &self,
-        state_item_path: &str,
-        value: &str,
-    ) -> Result<(), TeamdError> {
-        self.call(Method::StateItemValueSet, &[state_item_path, value])
-            .await
-            .map(drop)
-    }
-
-    #[zbus(name = "PortAdd")]
-    async fn port_add(&self, port_devname: &str) -> Result<(), TeamdError> {
-        self.call(Method::PortAdd, &[port_devname]).await.map(drop)
-    }
-
-    #[zbus(name = "PortRemove")]
-    async fn port_remove(&self, port_devname: &str) -> Result<(), TeamdError> {
-        self.call(Method::PortRemove, &[port_devname])
-            .await
-            .map(drop)
-    }
-
-    #[zbus(name = "PortConfigUpdate")]
-    async fn port_config_update(
-        &self,
-        port_devname: &str,
-        port_config: &str,
-    ) -> Result<(), TeamdError> {
-        self.call(Method::PortConfigUpdate, &[port_devname, port_config])
-            .await
-            .map(drop)
-    }
-
-    #[zbus(name = "PortConfigDump")]
-    async fn port_config_dump(&self, port_devname: &str) -> Result<String, TeamdError> {
-        self.call(Method::PortConfigDump, &[port_devname]).await
-    }
-
-    /// rteam's own: applies a config document live ("" re-reads the file).
-    #[zbus(name = "ConfigReload")]
-    async fn config_reload(&self, config: &str) -> Result<(), TeamdError> {
-        self.call(Method::ConfigReload, &[config]).await.map(drop)
-    }
+/// The `#[zbus::interface]` impl from the method table: each method passes its
+/// strings to the request handler as the table's `Method`, and returns the
+/// payload or nothing, as the table says.
+macro_rules! serve_methods {
+    ($($variant:ident $name:literal $fn:ident($($arg:ident),*) -> $ret:tt;)*) => {
+        #[zbus::interface(name = "org.libteam.teamd")]
+        impl Teamd {
+            $(
+                #[zbus(name = $name)]
+                async fn $fn(&self, $($arg: &str),*) -> Result<$ret, TeamdError> {
+                    self.call(Method::$variant, &[$($arg),*])
+                        .await
+                        .map(<$ret as Payload>::from_payload)
+                }
+            )*
+        }
+    };
 }
+with_teamd_methods!(serve_methods);
 
 /// Connects to the system bus and serves the object, without a name yet.
 pub async fn connect(dispatch: Dispatch) -> zbus::Result<zbus::Connection> {

@@ -12,9 +12,13 @@
 #include <linux/rtnetlink.h>
 #include <linux/skbuff.h>
 #include <linux/rcupdate.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/filter.h>
 #include <linux/if_vlan.h>
 #include <net/genetlink.h>
+#include <net/sch_generic.h>
 #include <uapi/linux/if_team.h>
 
 #include "helpers.h"
@@ -140,19 +144,36 @@ bool rteam_skb_is_slow_proto(const struct sk_buff *skb)
 void rteam_skb_free(struct sk_buff *skb) { dev_kfree_skb_any(skb); }
 struct sk_buff *rteam_skb_clone(struct sk_buff *skb) { return skb_clone(skb, GFP_ATOMIC); }
 
+/*
+ * The team's queue for a frame: the rx queue the stack recorded, else 0.
+ * The frame's own mapping waits in its control block for the port.
+ */
+u16 rteam_skb_pick_queue(struct sk_buff *skb)
+{
+	qdisc_skb_cb(skb)->slave_dev_queue_mapping = skb->queue_mapping;
+	return skb_rx_queue_recorded(skb) ? skb_get_rx_queue(skb) : 0;
+}
+
+unsigned int rteam_real_tx_queues(const struct net_device *dev) { return dev->real_num_tx_queues; }
+
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev)
 {
+	/* the port picks from the mapping the frame came with, not the team's */
+	skb_set_queue_mapping(skb, qdisc_skb_cb(skb)->slave_dev_queue_mapping);
 	skb->dev = port_dev;
 	return dev_queue_xmit(skb);
 }
 
 void rteam_tx_stats(struct net_device *dev, unsigned int len) { dev_sw_netstats_tx_add(dev, 1, len); }
 void rteam_tx_dropped(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
+void rteam_rx_stats(struct net_device *dev, unsigned int len) { dev_sw_netstats_rx_add(dev, len); }
 
 void rteam_rcu_read_lock(void) { rcu_read_lock(); }
 void rteam_rcu_read_unlock(void) { rcu_read_unlock(); }
 void *rteam_rcu_load(void *const *slot) { return rcu_dereference(*(void __rcu *const *)slot); }
 void rteam_rcu_store(void **slot, void *val) { rcu_assign_pointer(*(void __rcu **)slot, val); }
+void rteam_call_rcu(struct rcu_head *head, rcu_callback_t func) { call_rcu(head, func); }
+void rteam_rcu_barrier(void) { rcu_barrier(); }
 
 struct sk_buff *rteam_genlmsg_new(void) { return genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL); }
 void rteam_nlmsg_free(struct sk_buff *skb) { nlmsg_free(skb); }
@@ -282,4 +303,82 @@ int rteam_vlan_vids_add_by_dev(struct net_device *dev, const struct net_device *
 void rteam_vlan_vids_del_by_dev(struct net_device *dev, const struct net_device *by_dev)
 {
 	vlan_vids_del_by_dev(dev, by_dev);
+}
+
+void *rteam_pcpu_alloc(unsigned int count)
+{
+	return (void __force *)__alloc_percpu_gfp(count * sizeof(u64), sizeof(u64), GFP_KERNEL);
+}
+
+void rteam_pcpu_free(void *pcpu) { free_percpu((void __percpu __force *)pcpu); }
+
+/* Fast path: BH is off in ndo_start_xmit, so this CPU's slot is ours. */
+void rteam_pcpu_add(void *pcpu, unsigned int idx, u64 val)
+{
+	this_cpu_add(*((u64 __percpu __force *)pcpu + idx), val);
+}
+
+u64 rteam_pcpu_sum(void *pcpu, unsigned int idx)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr((u64 __percpu __force *)pcpu + idx, cpu));
+	return sum;
+}
+
+/* Only for a slot no reader can reach (its port left a grace period ago). */
+void rteam_pcpu_zero(void *pcpu, unsigned int idx)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(*per_cpu_ptr((u64 __percpu __force *)pcpu + idx, cpu), 0);
+}
+
+struct rteam_dwork {
+	struct delayed_work dw;
+	struct net_device *dev;
+	unsigned int kind;
+};
+
+static void rteam_dwork_run(struct work_struct *work)
+{
+	struct rteam_dwork *w = container_of(to_delayed_work(work), struct rteam_dwork, dw);
+
+	/* Never wait for RTNL here: uninit holds it while it cancels this work
+	 * and waits for it. Busy now: try again a tick later. */
+	if (!rtnl_trylock()) {
+		schedule_delayed_work(&w->dw, 1);
+		return;
+	}
+	rteam_team_work(w->dev, w->kind);
+	rtnl_unlock();
+}
+
+struct rteam_dwork *rteam_dwork_alloc(struct net_device *dev, unsigned int kind)
+{
+	struct rteam_dwork *w = kzalloc(sizeof(*w), GFP_KERNEL);
+
+	if (!w)
+		return NULL;
+	w->dev = dev;
+	w->kind = kind;
+	INIT_DELAYED_WORK(&w->dw, rteam_dwork_run);
+	return w;
+}
+
+void rteam_dwork_schedule(struct rteam_dwork *w, unsigned int msecs)
+{
+	schedule_delayed_work(&w->dw, msecs_to_jiffies(msecs));
+}
+
+void rteam_dwork_cancel(struct rteam_dwork *w) { cancel_delayed_work(&w->dw); }
+
+/* The work only ever trylocks RTNL, so waiting for it with RTNL held is safe. */
+void rteam_dwork_free(struct rteam_dwork *w)
+{
+	cancel_delayed_work_sync(&w->dw);
+	kfree(w);
 }

@@ -42,14 +42,19 @@ bool rteam_skb_dest_link_local(const struct sk_buff *skb);
 bool rteam_skb_is_slow_proto(const struct sk_buff *skb);
 void rteam_skb_free(struct sk_buff *skb);
 struct sk_buff *rteam_skb_clone(struct sk_buff *skb);
+u16 rteam_skb_pick_queue(struct sk_buff *skb);
+unsigned int rteam_real_tx_queues(const struct net_device *dev);
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev);
 void rteam_tx_stats(struct net_device *dev, unsigned int len);
+void rteam_rx_stats(struct net_device *dev, unsigned int len);
 void rteam_tx_dropped(struct net_device *dev);
 
 void rteam_rcu_read_lock(void);
 void rteam_rcu_read_unlock(void);
 void *rteam_rcu_load(void *const *slot);
 void rteam_rcu_store(void **slot, void *val);
+void rteam_call_rcu(struct rcu_head *head, rcu_callback_t func);
+void rteam_rcu_barrier(void);
 
 struct sk_buff *rteam_genlmsg_new(void);
 void rteam_nlmsg_free(struct sk_buff *skb);
@@ -101,6 +106,26 @@ void rteam_write_room(struct net_device *dev, unsigned short hlen, unsigned shor
 bool rteam_dev_registered(const struct net_device *dev);
 struct net_device *rteam_next_lower(struct net_device *dev, struct list_head **iter);
 void rteam_lower_gso(struct net_device *dev, unsigned int size, unsigned int ipv4_size, u16 segs);
+
+/*
+ * loadbalance statistics: per-CPU u64 counters (the tx bytes of each hash
+ * bucket, then of each port slot). The team's delayed work items (the
+ * stats refresher, the notify_peers and mcast_rejoin bursts) run
+ * rteam_team_work(dev, kind) with RTNL held.
+ */
+void *rteam_pcpu_alloc(unsigned int count);
+void rteam_pcpu_free(void *pcpu);
+void rteam_pcpu_add(void *pcpu, unsigned int idx, u64 val);
+u64 rteam_pcpu_sum(void *pcpu, unsigned int idx);
+void rteam_pcpu_zero(void *pcpu, unsigned int idx);
+
+struct rteam_dwork;
+/* Implemented in Rust: process context, RTNL held. */
+void rteam_team_work(struct net_device *dev, unsigned int kind);
+struct rteam_dwork *rteam_dwork_alloc(struct net_device *dev, unsigned int kind);
+void rteam_dwork_schedule(struct rteam_dwork *w, unsigned int msecs);
+void rteam_dwork_cancel(struct rteam_dwork *w);
+void rteam_dwork_free(struct rteam_dwork *w);
 
 int rteam_vlan_vid_add(struct net_device *dev, __be16 proto, u16 vid);
 void rteam_vlan_vid_del(struct net_device *dev, __be16 proto, u16 vid);

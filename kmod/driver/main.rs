@@ -41,5 +41,8 @@ impl kernel::Module for TeamRs {
 impl Drop for TeamRs {
     fn drop(&mut self) {
         sys::unregister();
+        // The last snapshots' frees are queued with call_rcu: run them while
+        // their code is still loaded.
+        sys::rcu_barrier();
     }
 }

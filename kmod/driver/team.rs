@@ -15,11 +15,34 @@ use crate::logic::instances::{self, Instance};
 use crate::logic::modes::{self, LbTxMethod, Mode, TxPort};
 use crate::logic::options::{OptionId, OptionValue, LB_HASH_BUCKETS};
 use crate::logic::ports::{team_carrier, PortLink, PortReport};
-use crate::sys::{self, Dev, RcuBox};
+use crate::sys::{self, Dev, RcuBox, RcuNode};
 
 /// Number of TX queues the team device is created with.
 const TX_QUEUES: u32 = 16;
 const LB_BUCKETS: usize = LB_HASH_BUCKETS as usize;
+/// Ports with their own loadbalance tx counter; a port beyond these reads
+/// lb_port_stats 0 (team.ko has no limit; 64 ports in one team is rare).
+const LB_PORT_SLOTS: u16 = 64;
+const ZERO_STATS: [u8; 8] = [0; 8];
+
+/// loadbalance's statistics: per-CPU tx byte counters (the hash buckets,
+/// then the port slots) and the work that refreshes the options from them
+/// every lb_stats_refresh_interval tenths of a second, as team.ko does.
+struct LbStats {
+    pcpu: sys::Pcpu,
+    work: sys::TeamWork,
+}
+
+impl LbStats {
+    fn new(dev: Dev) -> Result<LbStats, c_int> {
+        let pcpu = sys::Pcpu::new(LB_BUCKETS as u32 + LB_PORT_SLOTS as u32);
+        let work = sys::TeamWork::new(dev, sys::WorkKind::LbRefresh);
+        match (pcpu, work) {
+            (Some(pcpu), Some(work)) => Ok(LbStats { pcpu, work }),
+            _ => Err(Errno::NoMem.to_neg()),
+        }
+    }
+}
 
 /// What the transmit and receive paths read, without locks.
 pub struct FastPath {
@@ -50,12 +73,17 @@ pub struct TxSet {
     pub lb_map: [u16; LB_BUCKETS],
     /// loadbalance: the hash program, if any.
     pub lb_prog: Option<sys::BpfRef>,
+    /// loadbalance: the tx byte counters (bucket `h` at `h`, port slot `s`
+    /// at LB_HASH_BUCKETS + `s`).
+    pub lb_stats: Option<sys::PcpuRef>,
 }
 
 #[derive(Clone, Copy)]
 pub struct FastPort {
     pub dev: Dev,
     pub enabled: bool,
+    /// loadbalance: the port's tx counter (after the buckets'), if it has one.
+    pub lb_slot: Option<u16>,
 }
 
 /// A team port.
@@ -75,6 +103,9 @@ struct Port {
     opt_changed: u32,
     orig_mtu: u32,
     orig_addr: [u8; 6],
+    /// loadbalance: the port's counter slot and its last refreshed total.
+    lb_slot: Option<u16>,
+    lb_tx_bytes: [u8; 8],
 }
 
 impl Port {
@@ -109,6 +140,45 @@ const fn bit(id: OptionId) -> u32 {
     1 << (id as u32)
 }
 
+/// A burst of `count` netdevice events `interval` ms apart after a port
+/// enable (notify_peers, mcast_rejoin), sent by a work item.
+struct Burst {
+    /// Made in ndo_init, dropped (cancelled and waited for) in uninit.
+    work: Option<sys::TeamWork>,
+    /// Events still due.
+    pending: u32,
+}
+
+impl Burst {
+    const fn new() -> Self {
+        Burst {
+            work: None,
+            pending: 0,
+        }
+    }
+
+    /// Adds `count` events to any burst under way; the next one goes at once.
+    fn start(&mut self, count: u32) {
+        if let (true, Some(w)) = (count > 0, &self.work) {
+            self.pending = self.pending.saturating_add(count);
+            w.schedule(0);
+        }
+    }
+
+    /// The work's run: whether an event is due now; the one after it is
+    /// scheduled `interval` ms later.
+    fn step(&mut self, interval: u32) -> bool {
+        if self.pending == 0 {
+            return false;
+        }
+        self.pending -= 1;
+        if let (true, Some(w)) = (self.pending > 0, &self.work) {
+            w.schedule(interval);
+        }
+        true
+    }
+}
+
 pub struct Team {
     dev: Dev,
     mode: Option<Mode>,
@@ -128,8 +198,14 @@ pub struct Team {
     /// Bit per OptionId for team-wide scalar instances.
     team_changed: u32,
     map_changed: [bool; LB_BUCKETS],
-    /// Bytes of an 8-byte stats value; statistics are not gathered yet.
-    zero_stats: [u8; 8],
+    lb_stats: Option<LbStats>,
+    /// NETDEV_NOTIFY_PEERS / NETDEV_RESEND_IGMP bursts.
+    peers: Burst,
+    rejoin: Burst,
+    /// lb_hash_stats: each bucket's tx bytes at the last refresh (team.ko's
+    /// struct lb_stats, one u64 in host order) and whether that changed.
+    lb_hash_bytes: [[u8; 8]; LB_BUCKETS],
+    hash_stats_changed: [bool; LB_BUCKETS],
 }
 
 impl Team {
@@ -153,14 +229,28 @@ impl Team {
             user_carrier: false,
             team_changed: 0,
             map_changed: [false; LB_BUCKETS],
-            zero_stats: [0; 8],
+            lb_stats: None,
+            peers: Burst::new(),
+            rejoin: Burst::new(),
+            lb_hash_bytes: [[0; 8]; LB_BUCKETS],
+            hash_stats_changed: [false; LB_BUCKETS],
         }
     }
 
-    /// ndo_init: carrier starts off. (team.ko announces its first instances
-    /// before the device is registered, so nobody sees them changed.)
-    pub fn init(&mut self) {
+    /// ndo_init: carrier starts off, and the work items of the peer
+    /// notification and multicast rejoin bursts are made (as team.ko's
+    /// team_init). (team.ko announces its first instances before the device
+    /// is registered, so nobody sees them changed.)
+    pub fn init(&mut self) -> Result<(), c_int> {
+        let peers = sys::TeamWork::new(self.dev, sys::WorkKind::NotifyPeers);
+        let rejoin = sys::TeamWork::new(self.dev, sys::WorkKind::McastRejoin);
+        let (Some(peers), Some(rejoin)) = (peers, rejoin) else {
+            return Err(Errno::NoMem.to_neg());
+        };
+        self.peers.work = Some(peers);
+        self.rejoin.work = Some(rejoin);
         self.dev.carrier(false);
+        Ok(())
     }
 
     /// ndo_uninit: release every port and drop the fast-path snapshot.
@@ -172,7 +262,15 @@ impl Team {
         fast.set.replace(None);
         self.ports = KVec::new();
         self.lb_bpf = KVec::new();
-        self.lb_prog = None;
+        let (prog, stats) = (self.lb_prog.take(), self.lb_stats.take());
+        if prog.is_some() || stats.is_some() {
+            sys::synchronize_rcu();
+        }
+        drop(prog);
+        drop(stats);
+        // Their work is cancelled and waited for: it only ever try-locks RTNL.
+        self.peers = Burst::new();
+        self.rejoin = Burst::new();
     }
 
     pub fn mode(&self) -> Option<Mode> {
@@ -210,6 +308,11 @@ impl Team {
             (None, Some(i)) if inst.desc.id == OptionId::LbTxHashToPortMapping => {
                 self.map_changed.get(i as usize).copied().unwrap_or(false)
             }
+            (None, Some(i)) if inst.desc.id == OptionId::LbHashStats => self
+                .hash_stats_changed
+                .get(i as usize)
+                .copied()
+                .unwrap_or(false),
             (None, Some(_)) => false,
             (None, None) => self.team_changed & b != 0,
         }
@@ -226,6 +329,11 @@ impl Team {
             }
             (None, Some(i)) if inst.desc.id == OptionId::LbTxHashToPortMapping => {
                 if let Some(c) = self.map_changed.get_mut(i as usize) {
+                    *c = on
+                }
+            }
+            (None, Some(i)) if inst.desc.id == OptionId::LbHashStats => {
+                if let Some(c) = self.hash_stats_changed.get_mut(i as usize) {
                     *c = on
                 }
             }
@@ -259,7 +367,12 @@ impl Team {
             OptionId::LbTxHashToPortMapping => {
                 OptionValue::U32(self.lb_map.get(idx).copied().unwrap_or(0))
             }
-            OptionId::LbHashStats | OptionId::LbPortStats => OptionValue::Binary(&self.zero_stats),
+            OptionId::LbHashStats => {
+                OptionValue::Binary(self.lb_hash_bytes.get(idx).unwrap_or(&ZERO_STATS))
+            }
+            OptionId::LbPortStats => {
+                OptionValue::Binary(port.map_or(&ZERO_STATS, |p| &p.lb_tx_bytes))
+            }
             OptionId::LbStatsRefreshInterval => OptionValue::U32(self.lb_refresh),
         }
     }
@@ -276,7 +389,11 @@ impl Team {
         match (inst.desc.id, value) {
             (OptionId::Mode, OptionValue::Str(s)) => {
                 let new = modes::check_mode_change(self.mode, s, self.ports.len()).map_err(neg)?;
-                self.change_mode(fast, new);
+                let stats = match new {
+                    Mode::LoadBalance => Some(LbStats::new(self.dev)?),
+                    _ => None,
+                };
+                self.change_mode(fast, new, stats);
             }
             (OptionId::NotifyPeersCount, OptionValue::U32(v)) => self.notify_peers_count = v,
             (OptionId::NotifyPeersInterval, OptionValue::U32(v)) => self.notify_peers_interval = v,
@@ -336,10 +453,8 @@ impl Team {
                     Some(sys::BpfProg::new(b)?)
                 };
                 self.lb_bpf = v;
-                // The old program is freed only after the fast path stopped
-                // seeing it (publish waits for a grace period).
-                let _old = core::mem::replace(&mut self.lb_prog, prog);
-                self.publish(fast);
+                let old = core::mem::replace(&mut self.lb_prog, prog);
+                self.publish_retiring(fast, old, None);
             }
             (OptionId::LbTxMethod, OptionValue::Str(s)) => {
                 self.lb_method = LbTxMethod::from_name(s).map_err(neg)?;
@@ -358,7 +473,18 @@ impl Team {
                 }
                 self.publish(fast);
             }
-            (OptionId::LbStatsRefreshInterval, OptionValue::U32(v)) => self.lb_refresh = v,
+            (OptionId::LbStatsRefreshInterval, OptionValue::U32(v)) => {
+                if self.lb_refresh != v {
+                    self.lb_refresh = v;
+                    if let Some(st) = &self.lb_stats {
+                        if v > 0 {
+                            st.work.schedule(0);
+                        } else {
+                            st.work.cancel();
+                        }
+                    }
+                }
+            }
             // Read-only options have no setter in team.ko.
             (OptionId::LbHashStats | OptionId::LbPortStats, _) => {
                 return Err(Errno::OpNotSupp.to_neg())
@@ -368,7 +494,7 @@ impl Team {
         Ok(())
     }
 
-    fn change_mode(&mut self, fast: &FastPath, new: Mode) {
+    fn change_mode(&mut self, fast: &FastPath, new: Mode, stats: Option<LbStats>) {
         if let Some(old) = self.mode {
             // The old mode's instances go away: report them removed.
             let _ = genl::send_options_event(self, |_, i| {
@@ -379,13 +505,16 @@ impl Team {
         self.active = 0;
         self.lb_method = LbTxMethod::Hash;
         self.lb_bpf = KVec::new();
-        let _old = self.lb_prog.take();
+        let old = self.lb_prog.take();
+        let old_stats = core::mem::replace(&mut self.lb_stats, stats);
         self.lb_map = [0; LB_BUCKETS];
         self.lb_refresh = 0;
+        self.lb_hash_bytes = [[0; 8]; LB_BUCKETS];
+        self.hash_stats_changed = [false; LB_BUCKETS];
         for inst in instances::of_mode(new) {
             self.set_changed(&inst, true);
         }
-        self.publish(fast);
+        self.publish_retiring(fast, old, old_stats);
         let _ = genl::send_changed(self);
     }
 
@@ -442,15 +571,32 @@ impl Team {
         }
     }
 
-    /// NETDEV_NOTIFY_PEERS / IGMP rejoin once per enable when asked for
-    /// (team.ko repeats them `count` times `interval` ms apart; the bursts
-    /// after the first are not implemented yet).
-    fn peers_and_groups(&self) {
-        if self.notify_peers_count > 0 {
-            self.dev.notify_peers();
+    /// On a port enable of a running team, as team.ko: `notify_peers_count`
+    /// NETDEV_NOTIFY_PEERS (gratuitous ARP, unsolicited NA) and
+    /// `mcast_rejoin_count` NETDEV_RESEND_IGMP, the first at once, the rest
+    /// `interval` ms apart, from work items (added to any burst under way).
+    fn peers_and_groups(&mut self) {
+        if !self.dev.is_up() {
+            return;
         }
-        if self.mcast_rejoin_count > 0 {
-            self.dev.resend_igmp();
+        self.peers.start(self.notify_peers_count);
+        self.rejoin.start(self.mcast_rejoin_count);
+    }
+
+    /// A work item's run (RTNL held).
+    pub fn run_work(&mut self, kind: sys::WorkKind) {
+        match kind {
+            sys::WorkKind::LbRefresh => self.lb_refresh(),
+            sys::WorkKind::NotifyPeers => {
+                if self.peers.step(self.notify_peers_interval) {
+                    self.dev.notify_peers();
+                }
+            }
+            sys::WorkKind::McastRejoin => {
+                if self.rejoin.step(self.mcast_rejoin_interval) {
+                    self.dev.resend_igmp();
+                }
+            }
         }
     }
 
@@ -502,29 +648,24 @@ impl Team {
             .map_err(|_| Errno::NoMem.to_neg())?;
         let orig_mtu = port.mtu();
         let orig_addr = port.addr();
+        // Each step that succeeded is undone, newest first, if a later one fails.
+        let mut undo = PortAddUndo {
+            port,
+            team: self.dev,
+            orig_mtu,
+            orig_addr,
+            done: PortAddStep::None,
+        };
         port.set_mtu(self.dev.mtu())?;
-        if let Err(e) = self.port_enter(port) {
-            let _ = port.set_mtu(orig_mtu);
-            return Err(e);
-        }
-        if let Err(e) = port.open() {
-            let _ = port.set_addr(&orig_addr);
-            let _ = port.set_mtu(orig_mtu);
-            return Err(e);
-        }
-        if let Err(e) = sys::vlan::port_join(port, self.dev) {
-            port.close();
-            let _ = port.set_addr(&orig_addr);
-            let _ = port.set_mtu(orig_mtu);
-            return Err(e);
-        }
-        if let Err(e) = port.attach_to(self.dev) {
-            sys::vlan::port_leave(port, self.dev);
-            port.close();
-            let _ = port.set_addr(&orig_addr);
-            let _ = port.set_mtu(orig_mtu);
-            return Err(e);
-        }
+        undo.done = PortAddStep::Mtu;
+        self.port_enter(port)?;
+        undo.done = PortAddStep::Addr;
+        port.open()?;
+        undo.done = PortAddStep::Open;
+        sys::vlan::port_join(port, self.dev)?;
+        undo.done = PortAddStep::Vlans;
+        port.attach_to(self.dev)?;
+        undo.done = PortAddStep::Attached;
         let new = Port {
             dev: port,
             ifindex: port.ifindex(),
@@ -538,14 +679,14 @@ impl Team {
             opt_changed: 0,
             orig_mtu,
             orig_addr,
+            lb_slot: self.free_lb_slot(),
+            lb_tx_bytes: [0; 8],
         };
         // Capacity was reserved above.
-        if self.ports.push(new, GFP_ATOMIC).is_err() {
-            port.detach_from(self.dev);
-            sys::vlan::port_leave(port, self.dev);
-            port.close();
-            return Err(Errno::NoMem.to_neg());
-        }
+        self.ports
+            .push(new, GFP_ATOMIC)
+            .map_err(|_| Errno::NoMem.to_neg())?;
+        undo.done = PortAddStep::None;
         let p = self.ports.len() - 1;
         for inst in instances::of_port(self.mode, p) {
             self.set_changed(&inst, true);
@@ -556,6 +697,15 @@ impl Team {
         let _ = genl::send_changed(self);
         pr_info!("{}: Port device {} added\n", self.dev.name(), port.name());
         Ok(())
+    }
+
+    /// loadbalance: a counter slot no port holds, zeroed (its last holder
+    /// left a grace period ago, so no reader adds to it any more).
+    fn free_lb_slot(&self) -> Option<u16> {
+        let st = self.lb_stats.as_ref()?;
+        let s = (0..LB_PORT_SLOTS).find(|s| self.ports.iter().all(|p| p.lb_slot != Some(*s)))?;
+        st.pcpu.zero(LB_BUCKETS as u32 + u32::from(s));
+        Some(s)
     }
 
     /// Mode hook: roundrobin, broadcast and random give the port the team MAC.
@@ -584,7 +734,14 @@ impl Team {
                 self.set_changed(&ap, true);
             }
         }
-        self.publish(fast);
+        // The fast path must not see the port once it is detached: when the
+        // new snapshot cannot be allocated, publish none (frames are dropped
+        // until the next publish) rather than keep one that holds the port.
+        // Readers of the old snapshot are done once detach_from returns
+        // (unregistering the rx handler waits a grace period).
+        if !self.publish(fast) {
+            fast.set.replace(None);
+        }
         port.detach_from(self.dev);
         sys::vlan::port_leave(port, self.dev);
         port.close();
@@ -595,7 +752,9 @@ impl Team {
         let Some(gone) = sys::kvec_remove(&mut self.ports, p) else {
             return Err(Errno::NoEnt.to_neg());
         };
-        self.publish(fast);
+        if !self.publish(fast) {
+            fast.set.replace(None);
+        }
         self.carrier_check();
         let _ = port.set_addr(&gone.orig_addr);
         if !unregistering {
@@ -702,16 +861,17 @@ impl Team {
         NotifyVerdict::Done
     }
 
-    /// Rebuilds and publishes the fast-path snapshot. On allocation failure
-    /// the previous snapshot stays (the change reaches the fast path with
-    /// the next successful publish).
-    fn publish(&self, fast: &FastPath) {
+    /// Rebuilds and publishes the fast-path snapshot; false when it could not
+    /// be allocated. Then the previous snapshot stays (the change reaches the
+    /// fast path with the next successful publish), which is harmless while
+    /// every port it names is still attached: `port_del` does not rely on it.
+    fn publish(&self, fast: &FastPath) -> bool {
         let n = self.ports.len();
         let (Ok(mut ports), Ok(mut tx)) = (
             KVec::with_capacity(n, GFP_KERNEL),
             KVec::with_capacity(n, GFP_KERNEL),
         ) else {
-            return;
+            return false;
         };
         for p in self.ports.iter() {
             let enabled = p.enabled_index.is_some();
@@ -719,6 +879,7 @@ impl Team {
                 FastPort {
                     dev: p.dev,
                     enabled,
+                    lb_slot: p.lb_slot,
                 },
                 GFP_KERNEL,
             );
@@ -752,9 +913,121 @@ impl Team {
             lb_method: self.lb_method,
             lb_map,
             lb_prog: self.lb_prog.as_ref().map(sys::BpfProg::handle),
+            lb_stats: self.lb_stats.as_ref().map(|s| s.pcpu.handle()),
         };
-        if let Ok(b) = KBox::new(set, GFP_KERNEL) {
-            fast.set.replace(Some(b));
+        match RcuNode::boxed(set) {
+            Ok(b) => {
+                fast.set.replace(Some(b));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Publishes a snapshot without the hash program `old` (replaced or
+    /// dropped), then frees it once no reader can still run it: team.ko too
+    /// waits a grace period before destroying its old program. If no new
+    /// snapshot can be allocated, none is left published (frames are dropped
+    /// until the next publish), since the old one still names `old`.
+    fn publish_retiring(
+        &self,
+        fast: &FastPath,
+        old: Option<sys::BpfProg>,
+        old_stats: Option<LbStats>,
+    ) {
+        if !self.publish(fast) {
+            fast.set.replace(None);
+        }
+        if old.is_some() || old_stats.is_some() {
+            sys::synchronize_rcu();
+        }
+        drop(old);
+        drop(old_stats);
+    }
+
+    /// The refresher's run (RTNL held): each bucket's and port's tx bytes
+    /// summed over the CPUs; those that moved are marked changed and
+    /// announced, then the next run is due lb_stats_refresh_interval later.
+    pub fn lb_refresh(&mut self) {
+        let mut any = false;
+        {
+            let Some(st) = self.lb_stats.as_ref() else {
+                return;
+            };
+            for (i, (bytes, changed)) in self
+                .lb_hash_bytes
+                .iter_mut()
+                .zip(self.hash_stats_changed.iter_mut())
+                .enumerate()
+            {
+                let now = st.pcpu.sum(i as u32).to_ne_bytes();
+                if now != *bytes {
+                    *bytes = now;
+                    *changed = true;
+                    any = true;
+                }
+            }
+            for p in self.ports.iter_mut() {
+                let now = p
+                    .lb_slot
+                    .map_or(0, |s| st.pcpu.sum(LB_BUCKETS as u32 + u32::from(s)))
+                    .to_ne_bytes();
+                if now != p.lb_tx_bytes {
+                    p.lb_tx_bytes = now;
+                    p.opt_changed |= bit(OptionId::LbPortStats);
+                    any = true;
+                }
+            }
+        }
+        if any {
+            let _ = genl::send_changed(self);
+        }
+        if let Some(st) = &self.lb_stats {
+            if self.lb_refresh > 0 {
+                st.work.schedule(self.lb_refresh.saturating_mul(100));
+            }
+        }
+    }
+}
+
+/// How far `port_add` got with a joining device.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PortAddStep {
+    None,
+    Mtu,
+    Addr,
+    Open,
+    Vlans,
+    Attached,
+}
+
+/// Undoes, on drop, the steps of a port add that did not complete, newest
+/// first; `done` is set back to `None` once the port is in the team.
+struct PortAddUndo {
+    port: Dev,
+    team: Dev,
+    orig_mtu: u32,
+    orig_addr: [u8; 6],
+    done: PortAddStep,
+}
+
+impl Drop for PortAddUndo {
+    fn drop(&mut self) {
+        let d = self.done;
+        if d >= PortAddStep::Attached {
+            self.port.detach_from(self.team);
+        }
+        if d >= PortAddStep::Vlans {
+            sys::vlan::port_leave(self.port, self.team);
+        }
+        if d >= PortAddStep::Open {
+            self.port.close();
+        }
+        if d >= PortAddStep::Addr {
+            let _ = self.port.set_addr(&self.orig_addr);
+        }
+        if d >= PortAddStep::Mtu {
+            let _ = self.port.set_mtu(self.orig_mtu);
         }
     }
 }

@@ -5,6 +5,7 @@
 use core::sync::atomic::Ordering;
 
 use crate::logic::modes::{self, Mode};
+use crate::logic::options::LB_HASH_BUCKETS;
 use crate::sys::{self, Skb};
 use crate::team::FastPath;
 
@@ -37,7 +38,22 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
                 0 => None,
                 pos => Some(pos as usize - 1),
             };
-            modes::lb_pick(&set.tx, hash, set.en_count, set.lb_method, mapped)
+            let pick = modes::lb_pick(&set.tx, hash, set.en_count, set.lb_method, mapped);
+            let Some(p) = pick.and_then(|i| set.ports.get(i)) else {
+                skb.free();
+                return false;
+            };
+            // team.ko counts the bytes of frames the port took, per bucket
+            // and per port, for teamd's tx balancer.
+            let len = u64::from(skb.len());
+            let sent = skb.xmit(p.dev);
+            if let (true, Some(st)) = (sent, set.lb_stats) {
+                st.add(u32::from(hash), len);
+                if let Some(s) = p.lb_slot {
+                    st.add(LB_HASH_BUCKETS + u32::from(s), len);
+                }
+            }
+            return sent;
         }
         Some(Mode::Broadcast) => return broadcast(set, skb),
     };

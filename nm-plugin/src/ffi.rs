@@ -53,69 +53,25 @@ fn owned(r: &Record<'_>) -> OwnedRecord {
     }
 }
 
-/// C's `va_list` as a function parameter on this target.
-#[cfg(target_arch = "x86_64")]
-type VaListArg = *mut VaListTag;
-#[cfg(target_arch = "aarch64")]
-type VaListArg = VaList;
+/// The caller's log function, in C `void (*)(struct teamdctl *tdc, int
+/// priority, const char *file, int line, const char *fn, const char *format,
+/// va_list args)`. Opaque here: Rust has no portable `va_list`, so Rust never
+/// calls it; `csrc/log_va.c` does, with its C type.
+type LogFn = unsafe extern "C" fn();
 
-/// The caller's log function: `(tdc, priority, file, line, fn, format, args)`.
-type LogFn = unsafe extern "C" fn(
-    *mut Teamdctl,
-    c_int,
-    *const c_char,
-    c_int,
-    *const c_char,
-    *const c_char,
-    VaListArg,
-);
-
-/// x86-64 System V `__va_list_tag`.
-#[cfg(target_arch = "x86_64")]
-#[repr(C)]
-pub struct VaListTag {
-    gp_offset: u32,
-    fp_offset: u32,
-    overflow_arg_area: *mut c_void,
-    reg_save_area: *mut c_void,
-}
-
-/// AAPCS64 `va_list`.
-#[cfg(target_arch = "aarch64")]
-#[repr(C)]
-pub struct VaList {
-    stack: *mut c_void,
-    gr_top: *mut c_void,
-    vr_top: *mut c_void,
-    gr_offs: i32,
-    vr_offs: i32,
-}
-
-/// Calls `f` with a `va_list` whose only argument is the pointer `arg`: the
-/// message goes out as format `"%s"` plus the already formatted text. The
-/// register save areas are marked used up, so `va_arg` reads from `slot`.
-#[cfg(target_arch = "x86_64")]
-fn with_va_list<R>(arg: *const c_char, f: impl FnOnce(VaListArg) -> R) -> R {
-    let mut slot: [*const c_char; 1] = [arg];
-    let mut tag = VaListTag {
-        gp_offset: 48,
-        fp_offset: 176,
-        overflow_arg_area: slot.as_mut_ptr().cast(),
-        reg_save_area: ptr::null_mut(),
-    };
-    f(&mut tag)
-}
-
-#[cfg(target_arch = "aarch64")]
-fn with_va_list<R>(arg: *const c_char, f: impl FnOnce(VaListArg) -> R) -> R {
-    let mut slot: [*const c_char; 1] = [arg];
-    f(VaList {
-        stack: slot.as_mut_ptr().cast(),
-        gr_top: ptr::null_mut(),
-        vr_top: ptr::null_mut(),
-        gr_offs: 0,
-        vr_offs: 0,
-    })
+extern "C" {
+    /// Calls `log_fn` with format `"%s"` and a `va_list` holding `text`
+    /// (`csrc/log_va.c`).
+    fn rteam_teamdctl_log(
+        log_fn: LogFn,
+        // `struct teamdctl *`, passed through to the log function
+        tdc: *mut c_void,
+        priority: c_int,
+        file: *const c_char,
+        line: c_int,
+        function: *const c_char,
+        text: *const c_char,
+    );
 }
 
 impl Teamdctl {
@@ -128,8 +84,6 @@ impl Teamdctl {
     }
 }
 
-const PERCENT_S: &CStr = c"%s";
-
 /// Hands the queued messages of the call that just ended to the caller's log
 /// function.
 fn flush_log(tdc: *mut Teamdctl) {
@@ -141,22 +95,20 @@ fn flush_log(tdc: *mut Teamdctl) {
     };
     let Some(log_fn) = log_fn else { return };
     for r in records {
-        with_va_list(r.text.as_ptr(), |args| {
-            // SAFETY: `log_fn` is the caller's function with the C signature
-            // it registered; every pointer passed lives until it returns and
-            // the va_list holds exactly the one `char *` that "%s" consumes.
-            unsafe {
-                log_fn(
-                    tdc,
-                    r.priority,
-                    r.file.as_ptr(),
-                    r.line,
-                    r.function.as_ptr(),
-                    PERCENT_S.as_ptr(),
-                    args,
-                )
-            }
-        });
+        // SAFETY: `log_fn` is the caller's function of the C type the shim
+        // calls it with (the `teamdctl_set_log_fn` contract); every pointer
+        // passed lives until it returns.
+        unsafe {
+            rteam_teamdctl_log(
+                log_fn,
+                tdc.cast(),
+                r.priority,
+                r.file.as_ptr(),
+                r.line,
+                r.function.as_ptr(),
+                r.text.as_ptr(),
+            )
+        }
     }
 }
 
@@ -440,64 +392,85 @@ pub extern "C" fn teamdctl_state_item_value_set(
 mod tests {
     use super::*;
 
+    // csrc/log_test.c, built by build.rs and linked into the tests only
+    #[link(name = "teamdctl_log_test", kind = "static")]
     extern "C" {
-        fn vsnprintf(buf: *mut c_char, n: usize, format: *const c_char, args: VaListArg) -> c_int;
-    }
-
-    #[test]
-    fn the_built_va_list_carries_the_message() {
-        let text = c"libteamdctl: a message with 100% of its text";
-        let mut buf = [0 as c_char; 128];
-        let n = with_va_list(text.as_ptr(), |args| {
-            // SAFETY: buf is writable for its length; the va_list holds the
-            // one `char *` the format consumes.
-            unsafe { vsnprintf(buf.as_mut_ptr(), buf.len(), PERCENT_S.as_ptr(), args) }
-        });
-        // SAFETY: vsnprintf NUL-terminates within `buf`.
-        let out = unsafe { CStr::from_ptr(buf.as_ptr()) };
-        assert_eq!(out, text);
-        assert_eq!(usize::try_from(n).ok(), Some(text.to_bytes().len()));
+        /// A C log function: formats with `vsnprintf(format, args)` and hands
+        /// the text to the sink.
+        fn rteam_test_log_fn();
+        fn rteam_test_set_sink(
+            sink: extern "C" fn(*mut c_void, c_int, *const c_char, *const c_char),
+        );
     }
 
     static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
-    unsafe extern "C" fn record_log(
-        tdc: *mut Teamdctl,
+    extern "C" fn record(
+        tdc: *mut c_void,
         priority: c_int,
-        _file: *const c_char,
-        _line: c_int,
         function: *const c_char,
-        format: *const c_char,
-        args: VaListArg,
+        text: *const c_char,
     ) {
-        let mut buf = [0 as c_char; 256];
-        // SAFETY: as above; the library passes a format and matching args.
-        let text = unsafe {
-            vsnprintf(buf.as_mut_ptr(), buf.len(), format, args);
-            CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
+        // SAFETY: the C log function passes the library's `fn` string and its
+        // own NUL-terminated buffer.
+        let (function, text) = unsafe {
+            (
+                CStr::from_ptr(function).to_string_lossy(),
+                CStr::from_ptr(text).to_string_lossy(),
+            )
         };
-        // SAFETY: the library passes its own valid `function` string.
-        let function = unsafe { CStr::from_ptr(function) }.to_string_lossy();
         // calling back into the library from the log function is allowed
-        let now = teamdctl_get_log_priority(tdc);
+        let now = teamdctl_get_log_priority(tdc.cast());
         if let Ok(mut seen) = SEEN.lock() {
             seen.push(format!("{priority} {now} {function}: {text}"));
         }
     }
 
     #[test]
+    fn the_va_list_carries_the_message_verbatim() {
+        // SAFETY: sets the C file's static sink; `record` has its C type.
+        unsafe { rteam_test_set_sink(record) };
+        let tdc = teamdctl_alloc();
+        teamdctl_set_log_fn(tdc, Some(rteam_test_log_fn));
+        let text = c"a message with 100% of its %s text";
+        // SAFETY: the log function is the C one above; the strings live
+        // across the call.
+        unsafe {
+            rteam_teamdctl_log(
+                rteam_test_log_fn,
+                tdc.cast(),
+                6,
+                c"file.c".as_ptr(),
+                1,
+                c"teamdctl_test".as_ptr(),
+                text.as_ptr(),
+            )
+        };
+        let seen = SEEN.lock().map(|s| s.clone()).unwrap_or_default();
+        assert!(
+            seen.contains(&"6 3 teamdctl_test: a message with 100% of its %s text".to_string()),
+            "{seen:?}"
+        );
+        teamdctl_free(tdc);
+    }
+
+    #[test]
     fn custom_log_function_gets_the_messages() {
         let tdc = teamdctl_alloc();
         assert!(!tdc.is_null());
-        teamdctl_set_log_fn(tdc, Some(record_log));
+        // SAFETY: sets the C file's static sink; `record` has its C type.
+        unsafe { rteam_test_set_sink(record) };
+        teamdctl_set_log_fn(tdc, Some(rteam_test_log_fn));
         teamdctl_set_log_priority(tdc, 3);
         assert_eq!(teamdctl_get_log_priority(tdc), 3);
         let rc = teamdctl_connect(tdc, c"team0".as_ptr(), ptr::null(), c"zmq".as_ptr());
         assert_eq!(rc, -libc::EINVAL);
         let seen = SEEN.lock().map(|s| s.clone()).unwrap_or_default();
-        assert_eq!(
-            seen,
-            vec!["3 3 teamdctl_connect: Failed to connect using unknown CLI \"zmq\"."]
+        assert!(
+            seen.contains(
+                &"3 3 teamdctl_connect: Failed to connect using unknown CLI \"zmq\".".to_string()
+            ),
+            "{seen:?}"
         );
         teamdctl_free(tdc);
     }

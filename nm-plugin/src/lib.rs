@@ -3,7 +3,9 @@
 //!
 //! This crate owns the C ABI only: the exported `teamdctl_*` symbols and
 //! their pointer and memory rules ([`ffi`], the crate's only unsafe code),
-//! and the header `include/teamdctl.h` describing them. What the functions do
+//! the header `include/teamdctl.h` describing them, and `csrc/log_va.c`, a
+//! few lines of C (built by `build.rs` with `cc`) that call the caller's log
+//! function with a real `va_list`, which Rust cannot build portably. What the functions do
 //! (transport choice, the reply cache, logging) is `teamd-ctl-client`'s.
 
 #[allow(unsafe_code)]

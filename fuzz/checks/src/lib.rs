@@ -6,12 +6,31 @@
 //! `fuzz/regressions/<name>/` to it in a plain `cargo test`, so a crash once found
 //! stays fixed without the fuzz engine.
 
+mod dbus_call;
 mod teamd_config_view;
 
-/// What teamd's `config.rs` needs from teamd's logger; a fuzz run drops it.
+pub use dbus_call::dbus_call;
+
+/// What teamd's `config.rs` and `handler.rs` need from teamd's logger; a fuzz
+/// run drops it.
 mod log {
     pub fn err(_message: &str) {}
+    pub fn dbg(_level: u32, _message: impl FnOnce() -> String) {}
 }
+
+/// What teamd's `handler.rs` and `item_path.rs` need from its `kernel.rs`.
+mod kernel {
+    pub type KResult<T = ()> = Result<T, team_nl_client::Error>;
+    pub const ENODEV: i32 = 19;
+    pub const EINVAL: i32 = 22;
+}
+
+// teamd's control request handler and its item paths, compiled as they are
+// (teamd is a program, not a library): the D-Bus target runs them
+#[path = "../../../teamd-compat/teamd/src/handler.rs"]
+mod handler;
+#[path = "../../../teamd-compat/teamd/src/item_path.rs"]
+mod item_path;
 
 /// A target's check: returns on any input it rejects, panics on a bug.
 pub type Check = fn(&[u8]);
@@ -31,6 +50,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("networkd_ini", networkd_ini),
     ("convert_kickstart", convert_kickstart),
     ("convert_ifcfg", convert_ifcfg),
+    ("dbus_call", dbus_call),
 ];
 
 /// teamd's config file (and a config sent over `config reload`): the strict JSON

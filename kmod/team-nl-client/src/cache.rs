@@ -163,6 +163,12 @@ pub struct Ifinfo {
     pub hwaddr: Vec<u8>,
     /// The MAC last seen while the link had no master.
     pub orig_hwaddr: Vec<u8>,
+    /// `orig_hwaddr` is held while our own enslave request is under way: the
+    /// kernel changes a port's MAC (team modes other than activebackup give it
+    /// the team's) before it links the master, and the event for that step
+    /// still shows no master. libteam re-reads the link on each event, so it
+    /// rarely sees that step; ours reads the event itself and must skip it.
+    pub orig_held: bool,
     pub master: u32,
     pub admin_up: bool,
     pub changed: IfinfoChanged,
@@ -179,13 +185,16 @@ impl Ifinfo {
             self.master = master;
             self.changed.master = true;
         }
+        if master != 0 {
+            self.orig_held = false;
+        }
         if self.hwaddr.len() != link.mac.len() {
             self.changed.hwaddr_len = true;
         }
         if self.hwaddr != link.mac {
             self.hwaddr = link.mac.clone();
             self.changed.hwaddr = true;
-            if self.master == 0 {
+            if self.master == 0 && !self.orig_held {
                 self.orig_hwaddr = link.mac.clone();
             }
         }
@@ -263,6 +272,14 @@ impl IfinfoCache {
         info.changed = IfinfoChanged::default();
         info.update(link);
         info.changed.any()
+    }
+
+    /// Holds (or releases) a link's `orig_hwaddr` around an enslave request
+    /// of ours; linking a master releases it by itself.
+    pub fn hold_orig_hwaddr(&mut self, ifindex: u32, hold: bool) {
+        if let Some(info) = self.list.iter_mut().find(|i| i.ifindex == ifindex) {
+            info.orig_held = hold;
+        }
     }
 
     /// A link deletion (RTM_DELLINK); `still_exists` when a re-read found it
@@ -460,6 +477,23 @@ mod tests {
         assert!(p0.changed.master && p0.changed.hwaddr && p0.changed.admin_state);
         assert_eq!(p0.orig_hwaddr, vec![2, 0, 0, 0, 0, 1]);
         assert_eq!(p0.hwaddr_str(), "02:00:00:00:00:09");
+        c.end_batch();
+        // the original stays held: the team's mac and the master come apart
+        c.end_batch();
+        assert!(c.on_newlink(&link(4, "p0", 1, None, false)));
+        assert_eq!(c.get(4).unwrap().orig_hwaddr, vec![2, 0, 0, 0, 0, 1]);
+        c.end_batch();
+        c.hold_orig_hwaddr(4, true);
+        assert!(c.on_newlink(&link(4, "p0", 9, None, false)));
+        assert_eq!(c.get(4).unwrap().orig_hwaddr, vec![2, 0, 0, 0, 0, 1]);
+        assert!(c.on_newlink(&link(4, "p0", 9, Some(3), true)));
+        assert!(!c.get(4).unwrap().orig_held);
+        c.end_batch();
+        // without the hold, that first step would have replaced the original
+        c.on_newlink(&link(4, "p0", 1, None, false));
+        c.on_newlink(&link(4, "p0", 9, None, false));
+        assert_eq!(c.get(4).unwrap().orig_hwaddr, vec![2, 0, 0, 0, 0, 9]);
+        c.on_newlink(&link(4, "p0", 9, Some(3), true));
         c.end_batch();
         // carrier alone is not tracked
         let mut same = link(4, "p0", 9, Some(3), true);

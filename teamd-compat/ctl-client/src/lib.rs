@@ -4,12 +4,14 @@
 //! This crate owns what the C library does between its API and the wire:
 //! which transport `teamdctl_connect` picks and in what order ([`transport`]),
 //! the per-handle reply cache and its lifetime rules ([`handle`]), and the log
-//! threshold and stderr lines ([`log`]). The wire formats themselves live in
-//! `teamd-ctl-proto` and `teamd-dbus`.
+//! threshold and stderr lines ([`log`]), and the blocking unix-socket client
+//! ([`usock`]). The wire formats themselves live in `teamd-ctl-proto` and
+//! `teamd-dbus`.
 
 pub mod handle;
 pub mod log;
 pub mod transport;
+pub mod usock;
 
 pub use handle::Handle;
 pub use transport::Cli;

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use nix::errno::Errno;
-use teamd_ctl_proto::client::{ClientError, UsockClient, REPLY_TIMEOUT};
 use teamd_ctl_proto::usock::ReplyError;
 use teamd_ctl_proto::Method;
 
 use crate::log::Log;
+use crate::usock::{ClientError, UsockClient, REPLY_TIMEOUT};
 
 /// A transport by the name `teamdctl_connect` takes in `cli_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use nix::errno::Errno;
 use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use std::os::fd::AsRawFd;
 use teamd_ctl_client::transport::Client;
+use teamd_ctl_client::usock::UsockClient;
 use teamd_ctl_client::Handle;
-use teamd_ctl_proto::client::UsockClient;
 use teamd_ctl_proto::usock::{Reply, Request};
 use teamd_ctl_proto::Method;
 

@@ -33,6 +33,15 @@ pub enum Action {
         timer: PortTimer,
         after: Duration,
     },
+    /// Re-arm a port timer that just fired for `period` after the moment it
+    /// was due, not after now: periodic LACPDUs keep their phase when the
+    /// daemon is late (as C's periodic timerfd), so a busy host delays one
+    /// LACPDU rather than every one after it.
+    RepeatTimer {
+        ifindex: u32,
+        timer: PortTimer,
+        period: Duration,
+    },
     CancelTimer {
         ifindex: u32,
         timer: PortTimer,

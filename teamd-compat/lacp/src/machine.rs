@@ -288,13 +288,13 @@ impl Lacp {
             },
             PortTimer::Periodic => {
                 if p.periodic_running {
-                    let after = p.periodic_interval();
+                    let period = p.periodic_interval();
                     self.actor_update(ifindex);
                     self.send(ifindex);
-                    self.out.push(Action::ArmTimer {
+                    self.out.push(Action::RepeatTimer {
                         ifindex,
                         timer: PortTimer::Periodic,
-                        after,
+                        period,
                     });
                 }
             }

@@ -81,6 +81,15 @@ impl Sim {
                 } => {
                     self.timers.insert((side, ifindex, timer), self.now + after);
                 }
+                // fired timers are handled at their deadline: now is when it was due
+                Action::RepeatTimer {
+                    ifindex,
+                    timer,
+                    period,
+                } => {
+                    self.timers
+                        .insert((side, ifindex, timer), self.now + period);
+                }
                 Action::CancelTimer { ifindex, timer } => {
                     self.timers.remove(&(side, ifindex, timer));
                 }
@@ -712,4 +721,26 @@ fn warm_restart_within_the_partners_timeout_is_invisible() {
         }
         assert!(sim.sides[1].sent > churn_before);
     }
+}
+
+#[test]
+fn periodic_lacpdus_repeat_from_when_they_were_due() {
+    // the periodic timer is repeated (phase kept by the daemon), never re-armed
+    // from the moment it was handled: that drifted late under load
+    let mut sim = Sim::new(fast(), fast());
+    sim.add_pair(2, key(0), key(0));
+    sim.run_for(Duration::from_secs(5));
+    let acts = sim.sides[0].lacp.timer_fired(2, PortTimer::Periodic);
+    assert!(acts.contains(&Action::RepeatTimer {
+        ifindex: 2,
+        timer: PortTimer::Periodic,
+        period: Duration::from_secs(1),
+    }));
+    assert!(!acts.iter().any(|a| matches!(
+        a,
+        Action::ArmTimer {
+            timer: PortTimer::Periodic,
+            ..
+        }
+    )));
 }

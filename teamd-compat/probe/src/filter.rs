@@ -9,8 +9,7 @@
 //! carried a non-zero VLAN tag, with `vlanid` it keeps only that VLAN. The NA
 //! filter keeps ICMPv6 neighbour advertisements.
 
-use teamd_bpf::interp::{ad, op};
-use teamd_bpf::SockFilter;
+use teamd_bpf::{ad, op, SockFilter};
 
 use crate::arp::{OP_REPLY, OP_REQUEST};
 use crate::eth::{ETH_HLEN, ETH_P_ARP, ETH_P_IPV6};

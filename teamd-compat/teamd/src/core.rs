@@ -72,10 +72,28 @@ impl<K: Kernel> Daemon<K> {
                 watches: Vec::new(),
             },
         );
-        if let Err(msg) = self.port_added(ifindex).await {
+        let failed = match self.port_added(ifindex).await {
+            Ok(()) => self
+                .runner
+                .port_added(&mut self.ctx, ifindex)
+                .await
+                .map_err(|e| {
+                    (
+                        format!("{ifname}: runner failed to set the port up: {e}"),
+                        true,
+                    )
+                }),
+            Err(msg) => Err((msg, false)),
+        };
+        if let Err((msg, runner_saw_it)) = failed {
             log::err(&msg);
-            // undo: tell the runner, release from the kernel, forget it
-            let _ = self.runner.port_removed(&mut self.ctx, ifindex).await;
+            // undo: tell the runner (only if its hook ran: C calls a runner's
+            // port-removed hook only for ports its port-added hook took, so a
+            // port refused earlier makes no active-port change), release
+            // from the kernel, forget it
+            if runner_saw_it {
+                let _ = self.runner.port_removed(&mut self.ctx, ifindex).await;
+            }
             if let Err(e) = self.ctx.kernel.release(ifindex).await {
                 log::err(&format!("{ifname}: Failed to remove port. ({e})"));
             }
@@ -85,7 +103,8 @@ impl<K: Kernel> Daemon<K> {
         Ok(())
     }
 
-    /// The port_added handlers in C teamd's registration order.
+    /// The core's port_added handlers in C teamd's registration order (the
+    /// runner's comes after them, in `create_port`).
     async fn port_added(&mut self, ifindex: u32) -> Result<(), String> {
         let ifname = self.ctx.kernel.ifname(ifindex);
         if !self.ctx.pre_add_ports {
@@ -122,11 +141,7 @@ impl<K: Kernel> Daemon<K> {
         if let Some(p) = self.ctx.port_mut(ifindex) {
             p.watches = watches;
         }
-        linkwatch::start_port(&mut self.ctx, ifindex).await?;
-        self.runner
-            .port_added(&mut self.ctx, ifindex)
-            .await
-            .map_err(|e| format!("{ifname}: runner failed to set the port up: {e}"))
+        linkwatch::start_port(&mut self.ctx, ifindex).await
     }
 
     /// The team takes the MAC of its first port unless one was configured.
@@ -191,9 +206,9 @@ impl<K: Kernel> Daemon<K> {
 
     async fn destroy_port(&mut self, ifindex: u32) {
         self.forget_port(ifindex);
-        if let Err(e) = self.runner.port_removed(&mut self.ctx, ifindex).await {
-            log::warn(&format!("Loop callback failed with: {e}"));
-        }
+        // C's port_removed hooks return nothing: a runner's failure there
+        // ends with the line its failing write logged, not in the loop's
+        let _ = self.runner.port_removed(&mut self.ctx, ifindex).await;
     }
 
     /// Changed option instances go to the runner, in the cache's list order.
@@ -209,7 +224,10 @@ impl<K: Kernel> Daemon<K> {
             .collect();
         for opt in changed {
             if let Err(e) = self.runner.option_changed(&mut self.ctx, &opt).await {
+                // as C: its option watch stops at the first failing watcher,
+                // and libteam skips the batch's later handlers (the balancer)
                 log::warn(&format!("Loop callback failed with: {e}"));
+                return;
             }
         }
         if let Err(e) = self.runner.options_batch(&mut self.ctx).await {
@@ -346,7 +364,19 @@ impl<K: Kernel> Daemon<K> {
                 link.ifindex
             )
         });
-        self.ctx.kernel.enslave(link.ifindex).await
+        // the port's own MAC, for a team that adopts its first port's
+        self.ctx
+            .kernel
+            .ifinfos_mut()
+            .hold_orig_hwaddr(link.ifindex, true);
+        let r = self.ctx.kernel.enslave(link.ifindex).await;
+        if r.is_err() {
+            self.ctx
+                .kernel
+                .ifinfos_mut()
+                .hold_orig_hwaddr(link.ifindex, false);
+        }
+        r
     }
 
     /// Releases a tracked port (PortRemove, shutdown).

@@ -1,24 +1,20 @@
-//! The control request handler shared by every transport (unix socket, and
-//! D-Bus later): one `Call` in, one `Reply` out, reading the daemon's model.
+//! The team daemon's side of the control handler (`handler.rs`): what it
+//! serves from its model, and its PortConfigUpdate and ConfigReload.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use team_nl_client::team_nl::{OptionItem, OptionValue};
 use team_nl_client::Link;
-use teamd_ctl_proto::json::{dump_pretty, parse_strict};
-use teamd_ctl_proto::method::{ErrorCode, Method};
-use teamd_ctl_proto::usock::{Call, Reply};
+use teamd_ctl_proto::json::parse_strict;
+use teamd_ctl_proto::method::ErrorCode;
+use teamd_ctl_proto::usock::Reply;
 
 use crate::core::Daemon;
-use crate::kernel::{KResult, Kernel, ENODEV};
+// the handler and its traits, under the path the transports use
+pub use crate::handler::{actual_doc, handle, Lookup, Served};
+use crate::kernel::{KResult, Kernel};
 use crate::log;
 use crate::reload;
 use crate::state::{self, ItemError};
-
-/// What the core needs from the outside to answer (link lookups by name).
-#[allow(async_fn_in_trait)]
-pub trait Lookup {
-    async fn link_by_name(&self, name: &str) -> Option<Link>;
-}
 
 fn err(code: ErrorCode) -> Reply {
     Reply::error(code)
@@ -34,56 +30,6 @@ fn config_actual<K: Kernel>(d: &Daemon<K>) -> Value {
         .map(|p| p.ifname.clone())
         .collect();
     actual_doc(d.ctx.config.doc(), &present)
-}
-
-/// The config `doc` with `ports` cut down (or extended) to `present`.
-pub fn actual_doc(doc: &Value, present: &[String]) -> Value {
-    let mut doc = doc.clone();
-    if let Some(root) = doc.as_object_mut() {
-        let had_ports = root.contains_key("ports");
-        if had_ports || !present.is_empty() {
-            let ports = root
-                .entry("ports")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if !ports.is_object() {
-                *ports = Value::Object(Map::new());
-            }
-            if let Value::Object(m) = ports {
-                m.retain(|k, _| present.contains(k));
-                for name in present {
-                    m.entry(name.clone())
-                        .or_insert_with(|| Value::Object(Map::new()));
-                }
-            }
-        }
-    }
-    doc
-}
-
-/// What the control handler serves: the team daemon on the team driver
-/// ([`Daemon`]) or the bond backend (`crate::bond`). Every transport (unix
-/// socket, D-Bus) goes through [`handle`], whichever it is.
-#[allow(async_fn_in_trait)]
-pub trait Served {
-    /// The config as given (ConfigDump).
-    fn config_doc(&self) -> &Value;
-    /// The config with `ports` as they are now (ConfigDumpActual).
-    fn config_actual(&self) -> Value;
-    /// The state document (StateDump).
-    fn state_dump(&self) -> Value;
-    /// Names of the current ports, in the order item paths match them.
-    fn port_names(&self) -> Vec<String>;
-    fn item_set(&mut self, path: &str, value: &str) -> Result<(), ItemError>;
-    async fn port_add(&mut self, ifname: &str, link: Option<Link>) -> KResult;
-    fn port_ifindex(&self, ifname: &str) -> Option<u32>;
-    async fn port_remove(&mut self, ifindex: u32) -> KResult;
-    async fn port_config_update<L: Lookup>(
-        &mut self,
-        lookup: &L,
-        ifname: &str,
-        text: &str,
-    ) -> Reply;
-    async fn config_reload<L: Lookup>(&mut self, lookup: &L, arg: &str) -> Reply;
 }
 
 impl<K: Kernel> Served for Daemon<K> {
@@ -130,76 +76,6 @@ impl<K: Kernel> Served for Daemon<K> {
 
     async fn config_reload<L: Lookup>(&mut self, lookup: &L, arg: &str) -> Reply {
         config_reload(self, lookup, arg).await
-    }
-}
-
-pub async fn handle<S: Served, L: Lookup>(d: &mut S, lookup: &L, call: &Call) -> Reply {
-    let arg = |i: usize| call.args.get(i).map(String::as_str).unwrap_or_default();
-    log::dbg(2, || {
-        format!("control: {} {:?}", call.method.name(), call.args)
-    });
-    match call.method {
-        Method::ConfigDump => Reply::Success(dump_pretty(d.config_doc())),
-        Method::ConfigDumpActual => Reply::Success(dump_pretty(&d.config_actual())),
-        Method::StateDump => Reply::Success(dump_pretty(&d.state_dump())),
-        Method::StateItemValueGet => {
-            match state::item_get_in(&d.state_dump(), &d.port_names(), arg(0)) {
-                Ok(v) => Reply::Success(v),
-                Err(ItemError::NoPath) => err(ErrorCode::PathDoesNotExist),
-                Err(ItemError::ReadOnly) => err(ErrorCode::OpNotSupp),
-                Err(ItemError::Failed(_)) => err(ErrorCode::ItemValueGetFail),
-            }
-        }
-        Method::StateItemValueSet => match d.item_set(arg(0), arg(1)) {
-            Ok(()) => Reply::Success(String::new()),
-            Err(ItemError::NoPath) => err(ErrorCode::PathDoesNotExist),
-            Err(ItemError::ReadOnly) => err(ErrorCode::OpNotSupp),
-            Err(ItemError::Failed(_)) => err(ErrorCode::ItemValueSetFail),
-        },
-        Method::PortAdd => {
-            let link = lookup.link_by_name(arg(0)).await;
-            match d.port_add(arg(0), link).await {
-                Ok(()) => Reply::Success(String::new()),
-                Err(e) if e.errno() == Some(ENODEV) => err(ErrorCode::NoSuchDev),
-                Err(e) => {
-                    log::err(&format!("{}: Failed to add port ({e}).", arg(0)));
-                    err(ErrorCode::PortAddFail)
-                }
-            }
-        }
-        Method::PortRemove => {
-            let Some(ifindex) = d.port_ifindex(arg(0)) else {
-                return err(ErrorCode::NoSuchDev);
-            };
-            match d.port_remove(ifindex).await {
-                Ok(()) => Reply::Success(String::new()),
-                Err(_) => err(ErrorCode::PortRemoveFail),
-            }
-        }
-        Method::PortConfigUpdate => {
-            let reply = d.port_config_update(lookup, arg(0), arg(1)).await;
-            if matches!(&reply, Reply::Error { code, .. } if code == ErrorCode::ConfigUpdateFail.code())
-            {
-                log::err(&format!("Failed to update config for port \"{}\".", arg(0)));
-            }
-            reply
-        }
-        Method::ConfigReload => d.config_reload(lookup, arg(0)).await,
-        Method::PortConfigDump => {
-            if lookup.link_by_name(arg(0)).await.is_none() {
-                return err(ErrorCode::NoSuchDev);
-            }
-            if d.port_ifindex(arg(0)).is_none() {
-                return err(ErrorCode::ConfigDumpFail);
-            }
-            let v = d
-                .config_doc()
-                .get("ports")
-                .and_then(|p| p.get(arg(0)))
-                .cloned()
-                .unwrap_or_else(|| Value::Object(Map::new()));
-            Reply::Success(dump_pretty(&v))
-        }
     }
 }
 

@@ -246,6 +246,20 @@ pub mod fake {
     use super::*;
     use team_nl_client::team_nl::TeamMessage;
 
+    /// A link that is up with carrier, no master, MAC 02:00:00:00:00:<ifindex>.
+    pub fn up_link(ifindex: u32, name: &str) -> team_nl_client::Link {
+        team_nl_client::Link {
+            ifindex,
+            name: name.into(),
+            mac: vec![2, 0, 0, 0, 0, ifindex as u8],
+            master: None,
+            admin_up: true,
+            carrier: true,
+            mtu: 1500,
+            kind: None,
+        }
+    }
+
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum Call {
         Set(OptionItem),

@@ -11,6 +11,8 @@ mod ctl;
 mod dbus;
 #[cfg(test)]
 mod doc_tests;
+mod handler;
+mod item_path;
 mod kernel;
 mod linkwatch;
 mod log;

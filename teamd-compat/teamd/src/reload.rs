@@ -381,16 +381,8 @@ mod tests {
     async fn daemon(cfg: Value) -> Daemon<FakeKernel> {
         let mut k = FakeKernel::new(1);
         for (ifindex, name) in LINKS {
-            k.ifinfos.on_newlink(&Link {
-                ifindex,
-                name: name.into(),
-                mac: vec![2, 0, 0, 0, 0, ifindex as u8],
-                master: None,
-                admin_up: true,
-                carrier: true,
-                mtu: 1500,
-                kind: None,
-            });
+            k.ifinfos
+                .on_newlink(&crate::kernel::fake::up_link(ifindex, name));
         }
         k.ifinfos.end_batch();
         k.report(

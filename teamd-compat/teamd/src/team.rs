@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use crate::config::{Config, LinkWatchPolicy, PortSettings, TeamSettings};
 use crate::kernel::{KResult, Kernel};
 use crate::linkwatch::LinkWatch;
-use crate::log;
 
 /// One port as teamd tracks it (C teamd's `teamd_port` + its link watches).
 #[derive(Debug, Clone)]
@@ -52,6 +51,8 @@ impl TimerKey {
 #[derive(Debug, Default)]
 pub struct Timers {
     deadlines: BTreeMap<TimerKey, Instant>,
+    /// The deadline each timer last fired at, for `rearm_periodic`.
+    fired: BTreeMap<TimerKey, Instant>,
 }
 
 impl Timers {
@@ -59,8 +60,27 @@ impl Timers {
         self.deadlines.insert(key, Instant::now() + after);
     }
 
+    /// Re-arms a timer that just fired for `period` after the deadline it
+    /// fired at, as C teamd's periodic timerfd does: the ticks keep the
+    /// phase they started with instead of drifting later by each tick's
+    /// wake-up and processing delay. A probe's reply that lands as close to
+    /// the next tick as the interval is long then falls on the same side of
+    /// every tick (a drifting tick crosses it now and then: a missed reply
+    /// and, with missed_max 0, a flap). After a stall of more than a period
+    /// the next deadline is the first one still ahead (timerfd's overrun).
+    pub fn rearm_periodic(&mut self, key: TimerKey, period: Duration) {
+        let now = Instant::now();
+        let mut next = self.fired.get(&key).map_or(now + period, |at| *at + period);
+        if next <= now && !period.is_zero() {
+            let behind = (now - next).as_nanos() / period.as_nanos() + 1;
+            next += period.saturating_mul(u32::try_from(behind).unwrap_or(u32::MAX));
+        }
+        self.deadlines.insert(key, next);
+    }
+
     pub fn cancel(&mut self, key: TimerKey) {
         self.deadlines.remove(&key);
+        self.fired.remove(&key);
     }
 
     #[cfg(test)]
@@ -71,11 +91,12 @@ impl Timers {
     /// Drops every timer of a port.
     pub fn cancel_port(&mut self, ifindex: u32) {
         self.deadlines.retain(|k, _| k.ifindex() != Some(ifindex));
+        self.fired.retain(|k, _| k.ifindex() != Some(ifindex));
     }
 
     /// Drops the timers of one link watch of a port.
     pub fn cancel_watch(&mut self, ifindex: u32, watch: u32) {
-        self.deadlines.retain(|k, _| match *k {
+        let other_watch = |k: &TimerKey| match *k {
             TimerKey::EthtoolDelay {
                 ifindex: i,
                 watch: w,
@@ -86,7 +107,9 @@ impl Timers {
                 ..
             } => (i, w) != (ifindex, watch),
             _ => true,
-        });
+        };
+        self.fired.retain(|k, _| other_watch(k));
+        self.deadlines.retain(|k, _| other_watch(k));
     }
 
     pub fn next_deadline(&self) -> Option<Instant> {
@@ -102,8 +125,9 @@ impl Timers {
             .map(|(k, at)| (*at, *k))
             .collect();
         due.sort();
-        for (_, k) in &due {
+        for (at, k) in &due {
             self.deadlines.remove(k);
+            self.fired.insert(*k, *at);
         }
         due.into_iter().map(|(_, k)| k).collect()
     }
@@ -204,18 +228,6 @@ impl<K: Kernel> Ctx<K> {
         let mac = self.team_hwaddr();
         self.kernel.set_hwaddr(ifindex, &mac).await
     }
-
-    /// As [`Ctx::set_port_hwaddr_to_team`], logging C teamd's error line.
-    pub async fn set_port_hwaddr_to_team_logged(&mut self, ifindex: u32) -> KResult {
-        self.set_port_hwaddr_to_team(ifindex)
-            .await
-            .inspect_err(|_| {
-                log::err(&format!(
-                    "{}: Failed to set port hardware address.",
-                    self.kernel.ifname(ifindex)
-                ))
-            })
-    }
 }
 
 #[cfg(test)]
@@ -240,5 +252,34 @@ mod tests {
         assert!(t.next_deadline().is_some());
         t.cancel_port(3);
         assert!(t.next_deadline().is_none());
+    }
+
+    #[test]
+    fn a_periodic_timer_keeps_its_phase() {
+        let mut t = Timers::default();
+        let key = TimerKey::LinkWatch {
+            ifindex: 3,
+            watch: 0,
+            id: 0,
+        };
+        let period = Duration::from_millis(100);
+        t.arm(key, Duration::from_millis(1));
+        let first = t.next_deadline().unwrap();
+        // woken late: the next tick is still one period after the first
+        assert_eq!(t.take_due(first + Duration::from_millis(20)), vec![key]);
+        t.rearm_periodic(key, period);
+        assert_eq!(t.next_deadline(), Some(first + period));
+        // a stall of more than a period: the next deadline ahead, on the same phase
+        let second = first + period;
+        assert_eq!(t.take_due(second), vec![key]);
+        t.fired
+            .insert(key, Instant::now() - Duration::from_millis(250));
+        let before = Instant::now();
+        t.rearm_periodic(key, period);
+        let next = t.next_deadline().unwrap();
+        assert!(next > before && next <= before + period);
+        // cancelling forgets the phase
+        t.cancel_port(3);
+        assert!(t.fired.is_empty() && t.next_deadline().is_none());
     }
 }

@@ -182,7 +182,7 @@ MON_PID=
 # monitor_start LOG: the event monitor, appending to LOG, ready to observe
 monitor_start() {
     : >"$1"
-    "$MON" events --option activeport --option enabled >>"$1" 2>>/tmp/monitor.err &
+    "$MON" events --option activeport --option enabled --option user_linkup >>"$1" 2>>/tmp/monitor.err &
     MON_PID=$!
     wait_for -t 20 grep -q ' ready$' "$1"
 }
@@ -544,6 +544,9 @@ for watch in arp eth; do
         stop
     done
 done
+
+section "10. NetworkManager config change"
+bash "${BASH_SOURCE[0]%/*}/nm-bench.sh" || echo "  nm-bench.sh failed (exit $?)"
 
 section "done"
 cp /tmp/teamd.*.log /tmp/partner.log /tmp/monitor.err "$R/logs/" 2>/dev/null

@@ -22,6 +22,9 @@ pub struct Inputs {
     pub values: HashMap<(String, String), f64>,
     pub notes: HashMap<(String, String), String>,
     pub meta: Vec<(String, String)>,
+    /// Section 9's device settings, keyed by (kind, driver key): kind `ethtool` is
+    /// `ethtool -k team0` as printed, kind `limits` is `NAME VALUE` lines.
+    pub offloads: HashMap<(String, String), String>,
 }
 
 impl Inputs {
@@ -43,6 +46,8 @@ pub enum Unit {
     Mbps,
     /// Thousands of packets a second (the kmod rows: higher is better).
     Kpps,
+    /// A count of packets (lost replies).
+    Packets,
 }
 
 impl Unit {
@@ -54,6 +59,7 @@ impl Unit {
             Unit::PerSec => "/s",
             Unit::Mbps => "Mbit/s",
             Unit::Kpps => "kpkt/s",
+            Unit::Packets => "packets",
         }
     }
 
@@ -116,6 +122,17 @@ const SPECS: &[Spec] = &[
     spec("1", "failover_ethtool", "failover_ethtool",
         "Failover, activebackup + ethtool: carrier down → `activeport` changed",
         Unit::Ms, Source::Events(&["link p0 down", "port team0 p0 down"], &["option team0 activeport - p1"])),
+    // Row 1 split by the daemon's own writes, which both make in this order: p0's
+    // user_linkup (its watch went down), p0 disabled, p1 enabled, then activeport.
+    spec("1b", "failover_ethtool_wake", "failover_ethtool",
+        "Failover split: carrier down → the daemon's first write (p0 `user_linkup` false)",
+        Unit::Ms, Source::Events(&["link p0 down", "port team0 p0 down"], &["option team0 user_linkup p0 false"])),
+    spec("1c", "failover_ethtool_enable", "failover_ethtool",
+        "Failover split: first write → p1 `enabled` (two more writes)",
+        Unit::Ms, Source::Events(&["option team0 user_linkup p0 false"], &["option team0 enabled p1 true"])),
+    spec("1d", "failover_ethtool_active", "failover_ethtool",
+        "Failover split: p1 `enabled` → `activeport` changed (one write)",
+        Unit::Ms, Source::Events(&["option team0 enabled p1 true"], &["option team0 activeport - p1"])),
     spec("2", "failover_arp", "failover_arp",
         "Failover, activebackup + arp_ping 100 ms/missed_max 1: peer stops replying → port disabled",
         Unit::Ms, Source::Events(&["stamp noreply a0"], &["option team0 enabled a0 false"])),
@@ -161,6 +178,10 @@ const SPECS: &[Spec] = &[
     spec("9b", "kmod_udp_activebackup", "kmod_activebackup", "Driver: UDP packet rate, 64-byte payloads, activebackup", Unit::Kpps, Source::Samples),
     spec("9c", "kmod_tcp_loadbalance", "kmod_loadbalance", "Driver: TCP throughput, loadbalance (BPF tx hash)", Unit::Mbps, Source::Samples),
     spec("9c", "kmod_udp_loadbalance", "kmod_loadbalance", "Driver: UDP packet rate, 64-byte payloads, loadbalance", Unit::Kpps, Source::Samples),
+    spec("10a", "nm_change_lw_silence", "nm_change_lw", "NetworkManager: `con mod` link watch + `con up`: longest ping silence (NM detaches the ports itself)", Unit::Ms, Source::Samples),
+    spec("10a", "nm_change_lw_lost", "nm_change_lw", "NetworkManager: `con mod` link watch + `con up`: echo requests sent and not answered, 5-ms ping", Unit::Packets, Source::Samples),
+    spec("10b", "nm_change_prio_silence", "nm_change_prio", "NetworkManager: `con mod` port prio + `con up`: longest ping silence", Unit::Ms, Source::Samples),
+    spec("10b", "nm_change_prio_lost", "nm_change_prio", "NetworkManager: `con mod` port prio + `con up`: echo requests sent and not answered, 5-ms ping", Unit::Packets, Source::Samples),
 ];
 
 /// One daemon's figure.
@@ -227,7 +248,12 @@ fn cell(spec: &Spec, inputs: &Inputs, imp: &str) -> Cell {
         }
     };
     match spec.source {
-        Source::Events(start, ends) => match inputs.events.get(&k(spec.key)) {
+        // a row split from another (1b-1d) reads that row's run: its note key's events
+        Source::Events(start, ends) => match inputs
+            .events
+            .get(&k(spec.key))
+            .or_else(|| inputs.events.get(&k(spec.note_key)))
+        {
             Some(ev) => {
                 let p = latency::pair(ev, start, ends);
                 let why = if p.missed > 0 {
@@ -397,21 +423,34 @@ pub fn render_md(rows: &[Row], inputs: &Inputs, plots: &[(String, String)]) -> S
         m("reps"),
         m("idle_secs")
     );
+    if inputs.meta("kmod_kernel").is_some() {
+        let _ = writeln!(
+            s,
+            "Section 9: kernel {}, guest clock {}, {} rounds of {} s a run.\n",
+            m("kmod_kernel"),
+            m("kmod_clock"),
+            m("kmod_reps"),
+            m("kmod_secs")
+        );
+    }
     s.push_str(&table_md(rows, inputs));
     let _ = writeln!(s, "\n## How each figure is taken\n");
     for line in [
         "1. Two veth ports, far ends in a netns. The far end of the active port goes down; from the monitor's receipt of the first witness of the carrier loss (the RTNLGRP_LINK message or the team driver's port event, whichever came first) to its receipt of the Team `change_event` with `activeport` = the backup port.",
+        "1b-1d. Row 1 cut at the daemon's own option writes, seen by the same monitor: both daemons write p0's `user_linkup` (false), p0's `enabled` (false), p1's `enabled` (true) and `activeport`, in that order, each a Team netlink request answered before the next. 1b is the kernel event reaching the daemon plus its decision and first request; 1c and 1d are request round trips.",
         "2. Each port's far end alone in a netns answering ARP for the target. The monitor stamps, in the far end's netns, just before setting its `arp_ignore` to 8 (answer nothing); the end is the Team event `enabled` = false for that port.",
         "3. The monitor starts the daemon itself (`teamd -D -f CONF`): from just before the fork to the last of: every configured port's RTM_NEWLINK with the team as master, and the D-Bus `NameOwnerChanged` for `org.libteam.teamd.team0`.",
-        "4. `rteam-bench-ctl`: one connection, calls one at a time; unix socket via `teamd-ctl-proto`, D-Bus via `teamd-dbus`'s zbus proxy on the system bus.",
+        "4. `rteam-bench-ctl`: one connection, calls one at a time; unix socket via `teamd-ctl-client`, D-Bus via `teamd-dbus`'s zbus proxy on the system bus.",
         "5. Rss and Pss from `/proc/PID/smaps_rollup`, 2 s after ready (ports up). Load: the timed calls of 4, then more `StateDump` calls over the socket, then port flaps (each a port set admin down and up, in batches of 100 by `ip -batch`; admin state reaches teamd at once, where a far end's carrier would be rate-limited by the kernel's linkwatch). Growth = after − idle.",
         "6. As 3 and 5 for one team with many ports, and for many teams started at once (one daemon per team, 2 ports each; the time is until every team is ready).",
         "7. Both ends run the lacp runner (active, fast rate); the partner is always C teamd in a netns. Both far ports are set up in one `ip -batch`; from the first witness of the first port's carrier-up (as in 1) to both ports' `enabled` = true.",
         "8. CPU time (utime + stime of `/proc/PID/stat`) and wakeups (voluntary + involuntary context switches of all the daemon's threads) over the idle window, team up with 4 ports.",
-        "9. The kernel driver, not the daemon: a second boot, on our own 6.12 kernel (`cargo xtask kernel`), loads C `team.ko` (C column) and then the Rust `team_rs.ko` (rteam column). team0 and a far team1 in a netns (2 veth ports each, set up by rteam's teamd in the mode named); iperf3 from team0 to team1: TCP with 4 streams (receiver's bits/s) and UDP with 64-byte payloads at full speed (packets received per second). Higher is better here: a ratio above 1 means team_rs.ko is faster.",
+        "9. The kernel driver, not the daemon: a second boot, on our own 6.12 kernel (`cargo xtask kernel`), loads C `team.ko` (C column) and then the Rust `team_rs.ko` (rteam column). team0 and a far team1 in a netns (2 veth ports each, set up by rteam's teamd in the mode named); iperf3 from team0 to team1: TCP with 4 streams (receiver's bits/s) and UDP with 64-byte payloads at full speed (packets received per second). Higher is better here: a ratio above 1 means team_rs.ko is faster. Each repetition runs every mode on both drivers, the drivers' order swapped every repetition, so both share the host's drift. The tables after this list set both drivers' `ethtool -k team0` and `ip -d link` limits side by side.",
+        "10. NetworkManager 1.42 (Debian's, unchanged) runs an activebackup team (ethtool watch, 2 veth ports to a bridge in a netns) with C teamd, then with ours bound over /usr/bin/teamd in NM's mount namespace. With `ping -D -i 0.005` across the team: `nmcli con mod` (the team's `team.config` link watch, or a port profile's `team-port.prio`), then `nmcli con up` of the team; the longest gap between two replies, and the echo requests the kernel sent (`/proc/net/snmp` OutEchos) minus the replies (a request sent while no port is enslaved fails and is not counted). NM itself detaches both ports before it stops teamd and attaches them to the new one, and refuses `nmcli dev reapply` for team settings, so no teamd can make this loss-free; what teamd adds is its start to ready.",
     ] {
         let _ = writeln!(s, "{line}");
     }
+    s.push_str(&offloads_md(inputs));
     if !plots.is_empty() {
         let _ = writeln!(s, "\n## Plots\n");
         let _ = writeln!(
@@ -425,6 +464,121 @@ pub fn render_md(rows: &[Row], inputs: &Inputs, plots: &[(String, String)]) -> S
         }
     }
     s
+}
+
+/// The drivers of section 9 in column order: (driver key, column title).
+pub const DRIVERS: [(&str, &str); 2] = [("C", "team.ko"), ("rteam", "team_rs.ko")];
+
+/// `(name, value)` pairs of one settings file: `ethtool -k` lines (`name: value`, the
+/// `Features for DEV:` header skipped) or `NAME VALUE` lines.
+pub fn settings(kind: &str, text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.starts_with("Features for"))
+        .filter_map(|l| match kind {
+            "ethtool" => l.split_once(':'),
+            _ => l.split_once(' '),
+        })
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+/// One settings table of both drivers: every name in team.ko's order (then any only
+/// team_rs.ko has), each driver's value, whether they differ. `None` when neither driver's
+/// file is there.
+pub fn settings_rows(inputs: &Inputs, kind: &str) -> Option<Vec<(String, [Option<String>; 2])>> {
+    let per: Vec<Option<Vec<(String, String)>>> = DRIVERS
+        .iter()
+        .map(|(d, _)| {
+            inputs
+                .offloads
+                .get(&(kind.to_string(), d.to_string()))
+                .map(|t| settings(kind, t))
+        })
+        .collect();
+    if per.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in per.iter().flatten().flatten() {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    let value = |i: usize, name: &str| {
+        per[i]
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    Some(
+        names
+            .into_iter()
+            .map(|n| {
+                let vals = [value(0, &n), value(1, &n)];
+                (n, vals)
+            })
+            .collect(),
+    )
+}
+
+/// Section 9's offload tables (markdown), or "" when the run left no settings files.
+pub fn offloads_md(inputs: &Inputs) -> String {
+    let mut s = String::new();
+    for (kind, heading) in [
+        ("ethtool", "`ethtool -k team0`"),
+        (
+            "limits",
+            "size limits and queues of `ip -d link show team0`",
+        ),
+    ] {
+        let Some(rows) = settings_rows(inputs, kind) else {
+            continue;
+        };
+        let differ = rows.iter().filter(|(_, v)| v[0] != v[1]).count();
+        let verdict = if differ == 0 {
+            "the same on both drivers".to_string()
+        } else {
+            format!("{differ} of {} differ (marked ≠)", rows.len())
+        };
+        let _ = writeln!(
+            s,
+            "\n## 9. Driver settings: {heading}, team.ko vs team_rs.ko\n\n\
+             With both ports in, before the first measurement: {verdict}.\n"
+        );
+        let _ = writeln!(s, "| setting | {} | {} | |", DRIVERS[0].1, DRIVERS[1].1);
+        let _ = writeln!(s, "|---|---|---|---|");
+        for (name, v) in &rows {
+            let show = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
+            let mark = if v[0] != v[1] { "≠" } else { "" };
+            let _ = writeln!(s, "| {name} | {} | {} | {mark} |", show(&v[0]), show(&v[1]));
+        }
+    }
+    s
+}
+
+/// The same tables for report.json: per kind, each driver's settings and the names whose
+/// values differ.
+fn offloads_json(inputs: &Inputs) -> Value {
+    let mut o = serde_json::Map::new();
+    for kind in ["ethtool", "limits"] {
+        let Some(rows) = settings_rows(inputs, kind) else {
+            continue;
+        };
+        let mut k = json!({
+            "differ": rows.iter().filter(|(_, v)| v[0] != v[1]).map(|(n, _)| n).collect::<Vec<_>>(),
+        });
+        for (i, (d, _)) in DRIVERS.iter().enumerate() {
+            let m: serde_json::Map<String, Value> = rows
+                .iter()
+                .filter_map(|(n, v)| Some((n.clone(), json!(v[i].as_ref()?))))
+                .collect();
+            k[*d] = Value::Object(m);
+        }
+        o.insert(kind.to_string(), k);
+    }
+    Value::Object(o)
 }
 
 fn cell_json(c: &Cell) -> Value {
@@ -462,7 +616,7 @@ pub fn to_json(rows: &[Row], inputs: &Inputs) -> Value {
             o
         })
         .collect();
-    json!({ "meta": meta, "rows": rows })
+    json!({ "meta": meta, "rows": rows, "kmod_offloads": offloads_json(inputs) })
 }
 
 #[cfg(test)]
@@ -517,6 +671,32 @@ mod tests {
         let row = rows.iter().find(|r| r.key == "growth_rss").unwrap();
         assert_eq!(row.cells[0], Cell::Value(200.0));
         assert_eq!(row.ratio, None);
+    }
+
+    #[test]
+    fn offloads_side_by_side() {
+        let mut inputs = Inputs::default();
+        assert_eq!(offloads_md(&inputs), "");
+        let c = "Features for team0:\nrx-checksumming: off [fixed]\ntcp-segmentation-offload: on\n";
+        let r =
+            "Features for team0:\nrx-checksumming: off [fixed]\ntcp-segmentation-offload: off\n";
+        inputs.offloads.insert(key("ethtool", "C"), c.into());
+        inputs.offloads.insert(key("ethtool", "rteam"), r.into());
+        inputs
+            .offloads
+            .insert(key("limits", "C"), "gso_max_size 65536\n".into());
+        let md = offloads_md(&inputs);
+        assert!(md.contains("1 of 2 differ"), "{md}");
+        assert!(md.contains("| rx-checksumming | off [fixed] | off [fixed] |  |"));
+        assert!(md.contains("| tcp-segmentation-offload | on | off | ≠ |"));
+        assert!(md.contains("| gso_max_size | 65536 | — | ≠ |"));
+        let j = offloads_json(&inputs);
+        assert_eq!(j["ethtool"]["differ"], json!(["tcp-segmentation-offload"]));
+        assert_eq!(
+            j["ethtool"]["rteam"]["rx-checksumming"],
+            json!("off [fixed]")
+        );
+        assert_eq!(j["limits"]["rteam"], json!({}));
     }
 
     #[test]

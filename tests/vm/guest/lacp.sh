@@ -54,6 +54,7 @@ stop_peer_teamd() {
 }
 
 TEAMD_PID=
+TEAMD_LOG=
 # start_team IMPL CONFIG PORTS...: teamd IMPL on CONFIG, waits until PORTS are in. The team
 # and its ports stay down: bring_up does that (and starts the clock).
 start_team() {
@@ -61,7 +62,8 @@ start_team() {
     printf '%s\n' "$2" >/tmp/team0.conf
     shift 2
     for p in "$@"; do ip link set "$p" down; done
-    "${TEAMD[$impl]}" -f /tmp/team0.conf 2>>"/tmp/teamd.$impl.log" &
+    TEAMD_LOG=/tmp/teamd.$impl.log
+    "${TEAMD[$impl]}" -f /tmp/team0.conf 2>>"$TEAMD_LOG" &
     TEAMD_PID=$!
     wait_for -t 30 test -S /var/run/teamd/team0.sock
     for p in "$@"; do wait_for -t 20 "$CTL" team0 port present "$p"; done
@@ -178,6 +180,39 @@ wait_settled() {
         fi
         sleep 0.1
     done
+}
+
+# lacp_changes: the LACP port state changes team0's teamd and the partner have logged.
+lacp_changes() { grep -h 'Changed port state' "$TEAMD_LOG" /tmp/teamd.peer.log; }
+
+# settled_record MODE "PORTS" FILE CMD...: CMD's output appended to FILE, taken once LACP on
+# PORTS is settled (wait_settled MODE) and taken again if either end changed a port's state
+# meanwhile. A starved guest (CI logs "some periodic function calls missed") can expire a
+# fast-rate port between the settle check and the record, which then shows the flap (the
+# partner's expired bit) rather than what the runner settles to. Each retry says what moved.
+settled_record() {
+    local mode=$1 ports=$2 file=$3 try before p
+    shift 3
+    for try in 1 2 3 4 5; do
+        # shellcheck disable=SC2086
+        wait_settled "$mode" 30 $ports
+        before=$(lacp_changes | wc -l)
+        "$@" >/tmp/settled_record
+        # shellcheck disable=SC2086
+        if lacp_settled "$mode" $ports; then
+            [ "$(lacp_changes | wc -l)" = "$before" ] && { cat /tmp/settled_record >>"$file"; return; }
+            say "LACP moved while recording \"$*\" (try $try): logged meanwhile:"
+            lacp_changes | tail -n +"$((before + 1))"
+        else
+            say "LACP moved while recording \"$*\" (try $try): not settled after it:"
+            for p in $ports; do
+                echo "$p: ours $("$CTL" team0 state dump | jq -c ".ports.$p.runner | del(.aggregator)")"
+                echo "$p: peer $(ip netns exec peer "$CTL" team1 state dump | jq -c ".ports.b${p#p}.runner | del(.aggregator)")"
+            done
+        fi
+        grep -h 'periodic function calls missed' "$TEAMD_LOG" /tmp/teamd.peer.log | tail -n 3
+    done
+    fail "LACP never held still for \"$*\""
 }
 
 # agg_names: a sed -E script naming each of team0's aggregator ids after its first port

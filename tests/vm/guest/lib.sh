@@ -30,6 +30,8 @@ mk_veth_pair() {
     ip link add "$1" type veth peer name "$2" || fail "cannot create veth $1/$2"
     ip link set "$1" down
     ip link set "$2" down
+    name_mac "$1"
+    name_mac "$2"
 }
 
 # mk_netns NAME: create network namespace NAME with its loopback up.
@@ -60,14 +62,71 @@ wait_for() {
     done
 }
 
-# normalize: stdin -> stdout filter replacing MAC addresses with <mac> and ifindex numbers
-# (ip's "N: ", "@ifN", "ifindex N", teamnl's "N: port") with <ifindex>.
+# MAC addresses are named by their owner rather than erased, so a diff between the C
+# programs and ours sees which device's address a team or port carries. The first owner
+# seen of an address names it for the rest of the boot ($MAC_NAMES: "MAC NAME" lines);
+# NAME is IFNAME in the root namespace, NS/IFNAME elsewhere.
+MAC_NAMES=/tmp/rteam-mac-names
+
+# _MAC_NAMING: perl that loads $MAC_NAMES into %name and adds every interface's current
+# address not yet in it (root namespace first, each namespace in ifindex order: the
+# scenario's veths come before a team device that may copy a port's address). One perl
+# process, since every process costs a fraction of a second in the emulated guest.
+_MAC_NAMING='
+    my $file = "'"$MAC_NAMES"'";
+    if (open my $f, "<", $file) {
+        while (<$f>) { my ($m, $n) = split; $name{$m} //= $n if defined $n }
+    }
+    my @ns = map { (split)[0] } `ip netns list 2>/dev/null`;
+    open my $out, ">>", $file or die "$file: $!";
+    for my $ns ("", @ns) {
+        my @cmd = $ns eq "" ? ("ip", "-o", "link", "show") : ("ip", "-n", $ns, "-o", "link", "show");
+        open my $ip, "-|", @cmd or next;
+        while (<$ip>) {
+            next unless m{^\d+: ([^:\@\s]+)[\@:].*?link/ether ([0-9a-fA-F:]{17})};
+            my ($ifname, $m) = ($1, lc $2);
+            next if $m eq "00:00:00:00:00:00" || exists $name{$m};
+            $name{$m} = $ns eq "" ? $ifname : "$ns/$ifname";
+            print $out "$m $name{$m}\n";
+        }
+    }
+    close $out;
+    # mac_name(MAC): the <mac:OWNER> text for an address (%gone and $unknown number the
+    # ones no interface has; a caller may reset them)
+    sub mac_name {
+        my $m = lc shift;
+        return "<mac:" . ($name{$m} // ($m eq "00:00:00:00:00:00" ? "zero"
+            : $m eq "ff:ff:ff:ff:ff:ff" ? "bcast"
+            : ($gone{$m} //= "?" . ++$unknown))) . ">";
+    }
+'
+
+# name_mac IFACE: record IFACE's (root namespace) current address under its name; bash
+# builtins only, so it costs nothing per veth pair.
+name_mac() {
+    local mac
+    read -r mac <"/sys/class/net/$1/address" && echo "${mac,,} $1" >>"$MAC_NAMES"
+}
+
+# name_macs: record the current address of every interface under its owner's name. Call
+# it after creating ports and peers and before teamd may change their addresses.
+name_macs() {
+    perl -e "$_MAC_NAMING"
+}
+
+# normalize: stdin -> stdout filter replacing each MAC address with <mac:OWNER> (see
+# name_macs; addresses not yet named are named by their current owner first; all-zero
+# and broadcast are <mac:zero>/<mac:bcast>, an address no interface has is <mac:?N>, N
+# counted from 1 in order of appearance) and ifindex numbers (ip's "N: ", "@ifN",
+# "ifindex N", teamnl's "N: port") with <ifindex>.
 normalize() {
-    sed -E \
-        -e 's/([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}/<mac>/g' \
-        -e 's/^([[:space:]]*)[0-9]+: /\1<ifindex>: /' \
-        -e 's/@if[0-9]+/@if<ifindex>/g' \
-        -e 's/\b(ifindex|link-netnsid)([ =:]+)[0-9]+/\1\2<ifindex>/g'
+    perl -pe '
+        BEGIN {'"$_MAC_NAMING"'}
+        s{\b((?:[0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2})\b}{mac_name($1)}ge;
+        s/^(\s*)\d+: /$1<ifindex>: /;
+        s/\@if\d+/\@if<ifindex>/g;
+        s/\b(ifindex|link-netnsid)([ =:]+)\d+/$1$2<ifindex>/g;
+    '
 }
 
 # missed_class: the ping watches' missed counters (teamdctl's "missed packets: N/MAX" and
@@ -81,17 +140,47 @@ missed_class() {
     '
 }
 
-# known_differences SCENARIO KIND: "CASE<tab>REASON" for each case tests/vm/known-differences
-# lists for SCENARIO and KIND (the one list of differences from the C programs).
+# known_differences SCENARIO [KIND]: "CASE<tab>REASON" for each case tests/vm/known-differences
+# lists for SCENARIO and KIND (the one list of differences from the C programs); without
+# KIND, "KIND<tab>CASE<tab>REASON" for every case of SCENARIO.
 known_differences() {
-    awk -v s="$1" -v k="$2" '
+    awk -v s="$1" -v k="${2:-}" '
         /^[[:space:]]*(#|$)/ { next }
-        $1 == s && $2 == k {
-            c = $3
+        $1 == s && (k == "" || $2 == k) {
+            kind = $2; c = $3
             $1 = $2 = $3 = ""
             sub(/^[[:space:]]+/, "")
-            print c "\t" $0
+            print (k == "" ? kind "\t" : "") c "\t" $0
         }' /opt/rteam/tests/known-differences
+}
+
+# The same list seen case by case, for scenarios that check a difference where it shows:
+# known_diff_load SCENARIO reads SCENARIO's entries; known_diff KIND CASE C_OUT RTEAM_OUT
+# (in the scenario's shell, not a subshell) prints a listed difference, fails when it no
+# longer differs, and returns 1 for a case the list does not name; known_diff_done fails
+# for a listed case the run never reached (a stale entry).
+declare -A KNOWN_DIFF=() KNOWN_DIFF_SEEN=()
+KNOWN_DIFF_SCENARIO=
+known_diff_load() {
+    local kind case why
+    KNOWN_DIFF_SCENARIO=$1
+    while IFS=$'\t' read -r kind case why; do
+        KNOWN_DIFF[$kind/$case]=$why
+    done < <(known_differences "$1")
+}
+known_diff() {
+    local key=$1/$2
+    [ -n "${KNOWN_DIFF[$key]:-}" ] || return 1
+    [ "$3" != "$4" ] || fail "known-differences lists $KNOWN_DIFF_SCENARIO $1 $2, which no longer differs: $3"
+    KNOWN_DIFF_SEEN[$key]=1
+    echo "KNOWN: $KNOWN_DIFF_SCENARIO $1 $2 (${KNOWN_DIFF[$key]}): C: $3 | rteam: $4"
+}
+known_diff_done() {
+    local key
+    for key in "${!KNOWN_DIFF[@]}"; do
+        [ -n "${KNOWN_DIFF_SEEN[$key]:-}" ] ||
+            fail "known-differences lists $KNOWN_DIFF_SCENARIO ${key%%/*} ${key#*/}, which this run never checked"
+    done
 }
 
 # cleanup_teams: delete every team device.
@@ -106,18 +195,22 @@ cleanup_teams() {
 # coming back forwards at once) at 192.0.2.2/24, and N veth pairs pI (root namespace, down)
 # <-> bI (peer, up, on br0). With MAC, every pI gets that address, so frames for a team whose
 # runner leaves port MACs alone are accepted on any port.
-bridge_peer() {
-    local i
-    mk_netns peer
-    ip -n peer link add br0 type bridge || fail "cannot create br0"
-    ip -n peer link set br0 type bridge stp_state 0 forward_delay 0
-    ip -n peer addr add 192.0.2.2/24 dev br0
-    ip -n peer link set br0 up
-    for ((i = 0; i < $1; i++)); do
-        mk_veth_pair "p$i" "b$i"
-        [ -z "${2:-}" ] || ip link set "p$i" address "$2"
-        veth_to_ns "b$i" peer
-        ip -n peer link set "b$i" master br0
+bridge_peer() { bridge_peer_as peer 192.0.2.2/24 p b "$@"; }
+
+# bridge_peer_as NS ADDR PORT FAR N [MAC]: bridge_peer with other names: netns NS, br0 at
+# ADDR, pairs PORTi <-> FARi.
+bridge_peer_as() {
+    local ns=$1 addr=$2 port=$3 far=$4 n=$5 mac=${6:-} i
+    mk_netns "$ns"
+    ip -n "$ns" link add br0 type bridge || fail "cannot create br0 in $ns"
+    ip -n "$ns" link set br0 type bridge stp_state 0 forward_delay 0
+    ip -n "$ns" addr add "$addr" dev br0
+    ip -n "$ns" link set br0 up
+    for ((i = 0; i < n; i++)); do
+        mk_veth_pair "$port$i" "$far$i"
+        [ -z "$mac" ] || ip link set "$port$i" address "$mac"
+        veth_to_ns "$far$i" "$ns"
+        ip -n "$ns" link set "$far$i" master br0
     done
 }
 

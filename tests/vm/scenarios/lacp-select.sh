@@ -40,20 +40,27 @@ run_case() {
     # compared once both ends agree on every port (ports without link: defaulted)
     wait_settled up 20 p0 p1 p2 p3
     say "$name: $impl settled in $(python3 -c "print('%.3f' % ($EPOCHREALTIME - $t0))") s"
-    "$NL" team0 options | grep -F ' enabled ' >>"$out"
-    echo "carrier: $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
+    settled_record up "p0 p1 p2 p3" "$out" enabled_and_carrier
     if [ "$name" = min-ports ]; then
         # the last port comes up: now enough
         ip -n peer link set b3 up
         wait_for -t 10 grep -qx 1 /sys/class/net/p3/carrier
-        wait_settled up 20 p0 p1 p2 p3
-        echo "p3 up: enabled $(enabled p3) carrier $(cat /sys/class/net/team0/carrier 2>&1)" >>"$out"
-        "$NL" team0 options | grep -F ' enabled ' >>"$out"
+        settled_record up "p0 p1 p2 p3" "$out" p3_up_enabled
     fi
-    "$CTL" team0 state | sed -E -f <(agg_names) >>"$out"
+    settled_record up "p0 p1 p2 p3" "$out" state_named
     stop_team
     stop_peer_teamd
 }
+
+enabled_and_carrier() {
+    "$NL" team0 options | grep -F ' enabled '
+    echo "carrier: $(cat /sys/class/net/team0/carrier 2>&1)"
+}
+p3_up_enabled() {
+    echo "p3 up: enabled $(enabled p3) carrier $(cat /sys/class/net/team0/carrier 2>&1)"
+    "$NL" team0 options | grep -F ' enabled '
+}
+state_named() { "$CTL" team0 state | sed -E -f <(agg_names); }
 
 ALL0=$(peer_ports 0 0 0 0)
 SPLIT22=$(peer_ports 1 1 2 2)

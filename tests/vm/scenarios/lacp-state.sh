@@ -16,6 +16,7 @@ t_start=$(date +%s)
 
 lacp_topology 2
 
+# snapshot NAME: the three state views, aggregator ids named, on stdout.
 snapshot() {
     {
         echo "== $1: state"
@@ -24,7 +25,7 @@ snapshot() {
         "$CTL" -v team0 state
         echo "== $1: state dump"
         "$CTL" team0 state dump
-    } | sed -E -f <(agg_names) >>"$OUT"
+    } | sed -E -f <(agg_names)
 }
 
 # logged_in_order LOG N A B: after line N of LOG, a line containing A, later one containing B.
@@ -52,7 +53,7 @@ run() {
     # selected) and, hearing nothing back, defaults
     wait_settled silent 20 p0 p1
     CHECKS=$((CHECKS + 1))
-    snapshot "team down, partner heard"
+    settled_record silent "p0 p1" "$OUT" snapshot "team down, partner heard"
     t0=$(bring_up p0 p1)
     check "$impl: p0 enabled" wait_enabled p0 true 20
     check "$impl: p1 enabled" wait_enabled p1 true 20
@@ -60,7 +61,7 @@ run() {
     wait_settled up 20 p0 p1
     CHECKS=$((CHECKS + 1))
     say "$impl: both ports enabled $(python3 -c "print('%.3f' % ($t1 - $t0))") s after bring-up, settled after $(python3 -c "print('%.3f' % ($EPOCHREALTIME - $t0))") s"
-    snapshot "aggregated"
+    settled_record up "p0 p1" "$OUT" snapshot "aggregated"
     for i in ports.p0.runner.aggregator.id ports.p1.runner.actor_lacpdu_info.port_priority \
         ports.p0.runner.partner_lacpdu_info.system_priority runner.select_policy \
         runner.sys_prio ports.p1.runner.prio ports.p1.runner.key; do
@@ -85,12 +86,12 @@ run() {
             "$p: Changed port state: \"current\" -> \"expired\"" \
             "$p: Changed port state: \"expired\" -> \"defaulted\""
     done
-    snapshot "partner silent (defaulted)"
+    snapshot "partner silent (defaulted)" >>"$OUT"
     echo "carrier: $(cat /sys/class/net/team0/carrier)" >>"$OUT"
     ip link set team0 down
     check "$impl: p0 disabled" wait_item ports.p0.runner.state disabled 10
     check "$impl: p1 disabled" wait_item ports.p1.runner.state disabled 10
-    snapshot "team down"
+    snapshot "team down" >>"$OUT"
     stop_team
     stop_peer_teamd
 }

@@ -24,6 +24,7 @@ const FULL: &[(&str, &str)] = &[
     ("BENCH_BIG_PORTS", "64"),
     ("BENCH_TEAMS", "50"),
     ("BENCH_IDLE_SECS", "60"),
+    ("BENCH_NM_REPS", "5"),
 ];
 const QUICK: &[(&str, &str)] = &[
     ("BENCH_MODE", "quick"),
@@ -35,16 +36,21 @@ const QUICK: &[(&str, &str)] = &[
     ("BENCH_BIG_PORTS", "16"),
     ("BENCH_TEAMS", "5"),
     ("BENCH_IDLE_SECS", "5"),
+    ("BENCH_NM_REPS", "1"),
 ];
 
 /// Sizes of the driver section (9): runs per driver and mode, seconds per run.
 const KMOD_FULL: &[(&str, &str)] = &[("BENCH_KMOD_REPS", "5"), ("BENCH_KMOD_SECS", "4")];
 const KMOD_QUICK: &[(&str, &str)] = &[("BENCH_KMOD_REPS", "2"), ("BENCH_KMOD_SECS", "2")];
+/// The same on instruction-counted time (`--kmod-icount`), where runs repeat closely.
+const KMOD_ICOUNT: &[(&str, &str)] = &[("BENCH_KMOD_REPS", "2"), ("BENCH_KMOD_SECS", "3")];
+/// Seconds a section 9 boot may take on instruction-counted time (one-thread TCG).
+const KMOD_ICOUNT_TIMEOUT: u64 = 3600;
 
 /// The programs the guest script needs from the staging directory.
 const NEEDED_BINS: &[&str] = &["teamd", "rteam-bench-monitor", "rteam-bench-ctl"];
 
-pub fn run(quick: bool, mut opts: RunOpts) -> Result<u8> {
+pub fn run(quick: bool, kmod_icount: Option<u32>, mut opts: RunOpts) -> Result<u8> {
     let image = guest::prepare()?;
     let bins = guest::build_and_stage_bins()?;
     for b in NEEDED_BINS.iter().chain(&["rteam-bench-report"]) {
@@ -70,7 +76,7 @@ pub fn run(quick: bool, mut opts: RunOpts) -> Result<u8> {
     if !outcome.passed() {
         bail!("the bench run failed: {}", outcome.describe());
     }
-    kmod_bench(quick, &bins, &out, &raw, opts)?;
+    kmod_bench(quick, kmod_icount, &bins, &out, &raw, opts)?;
     let mode = if quick { "quick" } else { "full" };
     fs::write(
         raw.join("meta.txt"),
@@ -92,6 +98,7 @@ pub fn run(quick: bool, mut opts: RunOpts) -> Result<u8> {
 /// built or a failed boot leaves a note on those rows rather than failing the bench.
 fn kmod_bench(
     quick: bool,
+    icount: Option<u32>,
     bins: &std::path::Path,
     out: &std::path::Path,
     raw: &std::path::Path,
@@ -105,8 +112,21 @@ fn kmod_bench(
             }
             Ok(image) => {
                 let mut wrapper = String::from("#!/bin/bash\n");
-                for (k, v) in if quick { KMOD_QUICK } else { KMOD_FULL } {
+                let sizes = match (icount, quick) {
+                    (Some(_), _) => KMOD_ICOUNT,
+                    (None, true) => KMOD_QUICK,
+                    (None, false) => KMOD_FULL,
+                };
+                for (k, v) in sizes {
                     wrapper.push_str(&format!("export {k}={v}\n"));
+                }
+                if let Some(shift) = icount {
+                    // the report says which clock the figures were taken on
+                    wrapper.push_str(&format!("export BENCH_KMOD_ICOUNT={shift}\n"));
+                    opts.icount = Some(shift);
+                    opts.timeout = opts
+                        .timeout
+                        .max(std::time::Duration::from_secs(KMOD_ICOUNT_TIMEOUT));
                 }
                 wrapper.push_str("exec bash /opt/rteam/src/tests/bench/guest/kmod-bench.sh\n");
                 let script = out.join("kmod-bench.sh");
@@ -141,13 +161,15 @@ fn merge_raw(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
         let have = fs::read_to_string(to.join(file)).unwrap_or_default();
         fs::write(to.join(file), have + &add)?;
     }
-    let samples = from.join("samples");
-    if let Ok(entries) = fs::read_dir(&samples) {
-        fs::create_dir_all(to.join("samples"))?;
-        for entry in entries {
-            let path = entry?.path();
-            if let Some(name) = path.file_name() {
-                fs::copy(&path, to.join("samples").join(name))?;
+    // samples/: the figures; offloads/: the drivers' settings shown side by side
+    for dir in ["samples", "offloads"] {
+        if let Ok(entries) = fs::read_dir(from.join(dir)) {
+            fs::create_dir_all(to.join(dir))?;
+            for entry in entries {
+                let path = entry?.path();
+                if let Some(name) = path.file_name() {
+                    fs::copy(&path, to.join(dir).join(name))?;
+                }
             }
         }
     }

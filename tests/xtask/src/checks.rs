@@ -49,6 +49,8 @@ const DEMO: &str = "demo";
 /// up in tests/vm/scenarios, then tests/vm/kmod.
 const RUST_DRIVER_RUNS: &[(&str, Driver)] = &[
     ("team-rs-compat", Driver::None),
+    // the longest first, so it does not leave the other guest slot idle at the end
+    ("lacp-select", Driver::Rust),
     ("teamnl-compat", Driver::Rust),
     ("teamd-failover", Driver::Rust),
     ("teamd-ctl", Driver::Rust),
@@ -65,6 +67,11 @@ const RUST_DRIVER_RUNS: &[(&str, Driver)] = &[
     ("lacp-interop-bond", Driver::Rust),
     ("lacp-interop-teamd", Driver::Rust),
     ("teamd-arp", Driver::Rust),
+    ("teamd-restart", Driver::Rust),
+    ("teamdctl-compat", Driver::Rust),
+    ("nm-libteamdctl", Driver::Rust),
+    ("teamd-bond-backend", Driver::Rust),
+    ("smoke", Driver::Rust),
 ];
 
 /// Where `cargo xtask test` runs scenarios: Debian's kernel, or ours with a given driver.

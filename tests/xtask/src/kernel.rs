@@ -439,6 +439,11 @@ fn build_module(cache: &Path, tc: &Toolchain, build: &Path, flavor: Flavor) -> R
         eprintln!("{}", String::from_utf8_lossy(&out.stderr));
         bail!("building team_rs.ko failed: {}", out.status);
     }
+    // rustc's warnings on our driver are shown even when the build passes
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("warning") {
+        eprintln!("{stderr}");
+    }
     let ko = driver.join("team_rs.ko");
     anyhow::ensure!(ko.is_file(), "make left no {}", ko.display());
     eprintln!(

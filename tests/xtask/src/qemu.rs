@@ -27,6 +27,9 @@ pub struct RunOpts {
     pub boot: Option<Boot>,
     /// vCPUs of the guest; `None`: 2. `RTEAM_VM_CPUS` overrides either.
     pub cpus: Option<usize>,
+    /// Instruction-counted guest time (qemu's icount shift: 2^shift ns an instruction);
+    /// `None`: the host's clock. `RTEAM_VM_ICOUNT` overrides either.
+    pub icount: Option<u32>,
 }
 
 /// How the guest boots before it runs the script.
@@ -129,6 +132,16 @@ fn guest_cpus(opts: &RunOpts) -> usize {
         .unwrap_or(2)
 }
 
+/// The icount shift of a guest: `RTEAM_VM_ICOUNT=SHIFT`, else what the run asks for, else
+/// none (for comparing figures measured on a loaded host; see `run_script`).
+fn icount(opts: &RunOpts) -> Option<u32> {
+    std::env::var("RTEAM_VM_ICOUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .or(opts.icount)
+        .filter(|s| *s <= 10)
+}
+
 pub fn run_script(
     image: &Image,
     bins: &Path,
@@ -181,7 +194,16 @@ pub fn run_script(
     }
 
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-accel", "tcg,thread=multi", "-cpu", "max", "-smp"])
+    match icount(&opts) {
+        // Guest time counted in instructions (2^shift ns each), not read from the host:
+        // the guest's timings no longer depend on the host's load. Needs the one-thread
+        // TCG (both vCPUs take turns), so everything runs slower.
+        Some(shift) => cmd
+            .args(["-accel", "tcg,thread=single", "-icount"])
+            .arg(format!("shift={shift},sleep=off")),
+        None => cmd.args(["-accel", "tcg,thread=multi"]),
+    };
+    cmd.args(["-cpu", "max", "-smp"])
         .arg(guest_cpus(&opts).to_string())
         .args(["-m", "2048"])
         // No devices, no network: the guest reaches nothing but its shares.

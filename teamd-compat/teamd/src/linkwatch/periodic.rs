@@ -157,7 +157,7 @@ pub fn tick<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32, watch: u32) -> bool {
         return false;
     };
     if let Some(period) = period {
-        ctx.timers.arm(
+        ctx.timers.rearm_periodic(
             TimerKey::LinkWatch {
                 ifindex,
                 watch,

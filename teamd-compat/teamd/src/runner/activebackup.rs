@@ -1,39 +1,27 @@
 //! `activebackup`: one port carries traffic; on link loss (or a better port
-//! appearing, unless the active one is sticky) another takes over. The choice
-//! repeats C teamd's quirks: candidates are scanned active-first then in port
-//! list order, and "better" is the OR-chain prio > or speed > or (speed == and
-//! duplex >), not a lexicographic order.
+//! appearing, unless the active one is sticky) another takes over. The
+//! decisions are `machine`'s; this adapter feeds it the daemon's events with
+//! a view of the team and applies the actions it returns.
+
+mod machine;
 
 use serde_json::{json, Value};
-use team_nl_client::team_nl::{OptionItem, OptionValue};
 
+use super::action::{self, Action};
+use super::view::View;
 use super::ItemSetError;
 use crate::config::{Config, ConfigError};
-use crate::kernel::{is_gone, KResult, Kernel, ENODEV};
-use crate::log;
+use crate::kernel::{KResult, Kernel, ENODEV};
 use crate::team::{Ctx, TimerKey};
 use crate::warm::{field, mac_from_str, mac_to_str, opt_u32_at, str_at};
 
-/// Work-queue ids (C teamd defers these to its work queue).
-const WORK_REEVALUATE: u32 = 1;
-const WORK_SET_ACTIVE: u32 = 2;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HwaddrPolicy {
-    SameAll,
-    ByActive,
-    OnlyActive,
-}
+pub use machine::HwaddrPolicy;
+use machine::{Machine, Note, WORK_REEVALUATE, WORK_SET_ACTIVE};
 
 pub struct ActiveBackup {
-    pub active: u32,
-    pub policy: HwaddrPolicy,
-    /// only_active: the active port's own MAC, restored when it steps down.
-    active_orig_hwaddr: Vec<u8>,
+    pub machine: Machine,
     /// Ports asked for through `runner.active_port`, oldest first.
     requested: Vec<u32>,
-    /// A warm restart's saved active port and, for `only_active`, its own MAC.
-    saved: Option<(u32, Vec<u8>)>,
 }
 
 impl ActiveBackup {
@@ -54,11 +42,8 @@ impl ActiveBackup {
             }
         };
         Ok(Self {
-            active: 0,
-            policy,
-            active_orig_hwaddr: Vec::new(),
+            machine: Machine::new(policy),
             requested: Vec::new(),
-            saved: None,
         })
     }
 
@@ -66,10 +51,11 @@ impl ActiveBackup {
     /// for `only_active` the MAC it had before it took the team's (which
     /// nobody else remembers).
     pub fn warm_state<K: Kernel>(&self, ctx: &Ctx<K>) -> Value {
-        let active = ctx.port(self.active);
+        let m = &self.machine;
+        let active = ctx.port(m.active);
         let orig = active
-            .filter(|_| self.policy == HwaddrPolicy::OnlyActive)
-            .map(|_| mac_to_str(&self.active_orig_hwaddr));
+            .filter(|_| m.policy == HwaddrPolicy::OnlyActive)
+            .map(|_| mac_to_str(&m.active_orig_hwaddr));
         json!({
             "active_port": active.map(|p| json!({"ifindex": p.ifindex, "ifname": p.ifname})),
             "active_orig_hwaddr": orig,
@@ -98,236 +84,44 @@ impl ActiveBackup {
             }
         };
         fresh(crate::warm::LONGEST_PATIENCE)?;
-        self.saved = active.map(|a| (a, orig));
+        self.machine.saved = active.map(|a| (a, orig));
         Ok(())
     }
 
-    /// At a takeover, the port the kernel has as enabled active port stays
-    /// so (C teamd disables it and picks again, dropping traffic meanwhile);
-    /// `only_active` needs the port's own MAC for that, which only a warm
-    /// restart's state has.
-    fn keeps_active<K: Kernel>(&mut self, ctx: &Ctx<K>, ifindex: u32) -> bool {
-        if !ctx.pre_add_ports
-            || ctx.kernel.team_u32("activeport") != Some(ifindex)
-            || ctx.kernel.port_enabled(ifindex) != Some(true)
-        {
-            return false;
-        }
-        if self.policy == HwaddrPolicy::OnlyActive {
-            match &self.saved {
-                Some((active, orig)) if *active == ifindex && !orig.is_empty() => {
-                    self.active_orig_hwaddr = orig.clone();
-                }
-                _ => return false,
-            }
-        }
-        true
+    /// Performs the machine's actions; see `action::apply`.
+    async fn apply<K: Kernel>(&mut self, ctx: &mut Ctx<K>, actions: Vec<Action<Note>>) -> KResult {
+        let machine = &mut self.machine;
+        action::apply(ctx, actions, |n| {
+            machine.noted(n);
+            Ok(())
+        })
+        .await
     }
 
-    /// New ports start disabled (except an active port taken over);
-    /// same_all gives them the team MAC.
     pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
-        if self.keeps_active(ctx, ifindex) {
-            self.active = ifindex;
-            log::info(&format!(
-                "{}: Keeping the active port the team had.",
-                ctx.kernel.ifname(ifindex)
-            ));
-            if self.policy == HwaddrPolicy::SameAll && ctx.port_hwaddr(ifindex) != ctx.team_hwaddr()
-            {
-                ctx.set_port_hwaddr_to_team_logged(ifindex).await?;
-            }
-            return Ok(());
-        }
-        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
-            log::err(&format!(
-                "{}: Failed to disable port.",
-                ctx.kernel.ifname(ifindex)
-            ));
-            return if is_gone(&e) { Ok(()) } else { Err(e) };
-        }
-        if self.policy == HwaddrPolicy::SameAll {
-            ctx.set_port_hwaddr_to_team_logged(ifindex).await?;
-        }
-        Ok(())
+        let actions = self.machine.port_added(&View::of(ctx), ifindex);
+        self.apply(ctx, actions).await
     }
 
     pub async fn port_removed<K: Kernel>(&mut self, ctx: &mut Ctx<K>, _ifindex: u32) -> KResult {
         self.reevaluate(ctx).await
     }
 
-    async fn clear_active<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: Option<u32>) -> KResult {
-        self.active = 0;
-        let Some(ifindex) = ifindex.filter(|i| ctx.port_present(*i)) else {
-            return Ok(());
-        };
-        log::dbg(1, || {
-            format!("Clearing active port \"{}\".", ctx.kernel.ifname(ifindex))
-        });
-        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
-            log::err(&format!(
-                "{}: Failed to disable active port.",
-                ctx.kernel.ifname(ifindex)
-            ));
-            return Err(e);
-        }
-        if self.policy == HwaddrPolicy::OnlyActive {
-            let orig = self.active_orig_hwaddr.clone();
-            ctx.kernel
-                .set_hwaddr(ifindex, &orig)
-                .await
-                .inspect_err(|_| {
-                    log::err(&format!(
-                        "{}: Failed to set port hardware address.",
-                        ctx.kernel.ifname(ifindex)
-                    ))
-                })?;
-        }
-        Ok(())
-    }
-
-    async fn set_active<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
-        let ifname = ctx.kernel.ifname(ifindex);
-        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, true).await {
-            log::err(&format!("{ifname}: Failed to enable active port."));
-            return Err(e);
-        }
-        let result = async {
-            ctx.kernel
-                .set_option(OptionItem::new("activeport", OptionValue::U32(ifindex)))
-                .await
-                .inspect_err(|_| log::err(&format!("{ifname}: Failed to set as active port.")))?;
-            match self.policy {
-                HwaddrPolicy::SameAll => Ok(()),
-                HwaddrPolicy::ByActive => {
-                    let mac = ctx.port_hwaddr(ifindex);
-                    let team = ctx.kernel.team_ifindex();
-                    ctx.kernel
-                        .set_hwaddr(team, &mac)
-                        .await
-                        .inspect_err(|_| log::err("Failed to set team hardware address."))
-                }
-                HwaddrPolicy::OnlyActive => {
-                    self.active_orig_hwaddr = ctx.port_hwaddr(ifindex);
-                    ctx.set_port_hwaddr_to_team_logged(ifindex).await
-                }
-            }
-        }
-        .await;
-        match result {
-            Ok(()) => {
-                self.active = ifindex;
-                log::info(&format!("Changed active port to \"{ifname}\"."));
-                Ok(())
-            }
-            Err(e) => {
-                let _ = ctx.kernel.set_port_enabled(ifindex, false).await;
-                Err(e)
-            }
-        }
-    }
-
-    async fn change_active<K: Kernel>(
-        &mut self,
-        ctx: &mut Ctx<K>,
-        old: Option<u32>,
-        new: u32,
-    ) -> KResult {
-        if let Err(e) = self.clear_active(ctx, old).await {
-            if !is_gone(&e) {
-                return Err(e);
-            }
-        }
-        if let Err(e) = self.set_active(ctx, new).await {
-            if is_gone(&e) {
-                // the port vanished meanwhile: choose again later
-                ctx.timers
-                    .arm(TimerKey::Runner(WORK_REEVALUATE), Default::default());
-            } else {
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    /// The ports found at start-up are all in: choose (deferred till now so
-    /// that a taken-over active port is not replaced by a port adopted before it).
+    /// The ports found at start-up are all in: choose now.
     pub async fn adopt_done<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
-        self.saved = None;
-        self.reevaluate(ctx).await
+        let actions = self.machine.adopt_done(&View::of(ctx));
+        self.apply(ctx, actions).await
     }
 
-    /// C teamd's `ab_link_watch_handler`: drop an active port that went down
-    /// (or that someone else replaced in the kernel), then pick the best one.
-    /// Not while the ports found at start-up are adopted (see `adopt_done`).
+    /// A link, priority or master change: choose again.
     pub async fn reevaluate<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
-        if ctx.pre_add_ports {
-            return Ok(());
-        }
-        let mut active = ctx.port(self.active).map(|p| p.ifindex);
-        if let Some(a) = active {
-            let kernel_active = ctx.kernel.team_u32("activeport").unwrap_or(0);
-            if !ctx.port_link_up(a) || kernel_active != a {
-                self.clear_active(ctx, Some(a)).await?;
-                active = None;
-            }
-        }
-        let mut candidates: Vec<u32> = Vec::new();
-        if let Some(a) = active.filter(|a| ctx.port_present(*a)) {
-            candidates.push(a);
-        }
-        candidates.extend(ctx.ports.iter().map(|p| p.ifindex));
-        let mut best: Option<(u32, i32, u32, u8)> = None;
-        for ifindex in candidates {
-            if !ctx.port_link_up(ifindex) || best.map(|b| b.0) == Some(ifindex) {
-                continue;
-            }
-            let (speed, duplex) = ctx
-                .kernel
-                .kernel_port(ifindex)
-                .map(|p| (p.speed, p.duplex))
-                .unwrap_or((0, 0));
-            let prio = ctx.kernel.port_priority(ifindex);
-            let better = match best {
-                None => true,
-                Some((_, bprio, bspeed, bduplex)) => {
-                    prio > bprio || speed > bspeed || (speed == bspeed && duplex > bduplex)
-                }
-            };
-            if better {
-                best = Some((ifindex, prio, speed, duplex));
-            }
-        }
-        let Some((best, ..)) = best else {
-            return Ok(());
-        };
-        if Some(best) == active {
-            return Ok(());
-        }
-        let sticky = active
-            .and_then(|a| ctx.port(a))
-            .map(|p| p.settings.sticky)
-            .unwrap_or(false);
-        if active.is_none() || !sticky {
-            self.change_active(ctx, active, best).await?;
-        }
-        Ok(())
+        let actions = self.machine.reevaluate(&View::of(ctx));
+        self.apply(ctx, actions).await
     }
 
     pub async fn team_hwaddr_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
-        match self.policy {
-            HwaddrPolicy::SameAll => {
-                let ports: Vec<u32> = ctx.ports.iter().map(|p| p.ifindex).collect();
-                for p in ports {
-                    ctx.set_port_hwaddr_to_team_logged(p).await?;
-                }
-                Ok(())
-            }
-            HwaddrPolicy::OnlyActive if ctx.port_present(self.active) => {
-                ctx.set_port_hwaddr_to_team_logged(self.active).await
-            }
-            _ => Ok(()),
-        }
+        let actions = self.machine.team_hwaddr_changed(&View::of(ctx));
+        self.apply(ctx, actions).await
     }
 
     pub async fn port_hwaddr_changed<K: Kernel>(
@@ -335,13 +129,8 @@ impl ActiveBackup {
         ctx: &mut Ctx<K>,
         ifindex: u32,
     ) -> KResult {
-        if !ctx.port_present(ifindex) || self.policy != HwaddrPolicy::SameAll {
-            return Ok(());
-        }
-        if ctx.port_hwaddr(ifindex) == ctx.team_hwaddr() {
-            return Ok(());
-        }
-        ctx.set_port_hwaddr_to_team_logged(ifindex).await
+        let actions = self.machine.port_hwaddr_changed(&View::of(ctx), ifindex);
+        self.apply(ctx, actions).await
     }
 
     /// `runner.active_port` written: queue the switch (applied after the reply).
@@ -360,24 +149,25 @@ impl ActiveBackup {
     }
 
     pub async fn work<K: Kernel>(&mut self, ctx: &mut Ctx<K>, id: u32) -> KResult {
-        match id {
-            WORK_REEVALUATE => self.reevaluate(ctx).await,
-            _ => {
-                for ifindex in std::mem::take(&mut self.requested) {
-                    if ctx.port(ifindex).is_none() {
-                        continue; // gone in between
-                    }
-                    let old = ctx.port(self.active).map(|p| p.ifindex);
-                    self.change_active(ctx, old, ifindex).await?;
-                }
-                Ok(())
-            }
+        if id == WORK_REEVALUATE {
+            return self.reevaluate(ctx).await;
         }
+        // one switch at a time: each sees the team as the previous one left it
+        for ifindex in std::mem::take(&mut self.requested) {
+            let view = View::of(ctx);
+            if view.port(ifindex).is_none() {
+                continue; // gone in between
+            }
+            let old = view.port(self.machine.active).map(|p| p.ifindex);
+            let actions = self.machine.change(&view, old, ifindex);
+            self.apply(ctx, actions).await?;
+        }
+        Ok(())
     }
 
     pub fn state<K: Kernel>(&self, ctx: &Ctx<K>) -> Value {
         let name = ctx
-            .port(self.active)
+            .port(self.machine.active)
             .map(|p| p.ifname.clone())
             .unwrap_or_default();
         json!({ "active_port": name })
@@ -392,6 +182,7 @@ mod tests {
     use crate::linkwatch::{ethtool::Ethtool, LinkWatch, WatchKind};
     use crate::team::{Port, Setup};
     use team_nl_client::team_nl::PortItem;
+    use team_nl_client::team_nl::{OptionItem, OptionValue};
 
     fn ctx(ports: &[(u32, &str, bool, i32, bool)]) -> Ctx<FakeKernel> {
         // (ifindex, name, link up, prio, sticky)
@@ -455,18 +246,18 @@ mod tests {
         let mut c = ctx(&[(2, "eth0", true, 0, false), (3, "eth1", true, 10, false)]);
         let mut ab = ab();
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 3);
+        assert_eq!(ab.machine.active, 3);
         assert_eq!(active_in_kernel(&c), 3);
         assert_eq!(c.kernel.port_enabled(3), Some(true));
         set_link(&mut c, 3, false);
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 2);
+        assert_eq!(ab.machine.active, 2);
         assert_eq!(c.kernel.port_enabled(3), Some(false));
         assert_eq!(c.kernel.port_enabled(2), Some(true));
         // back up: higher prio wins again (not sticky)
         set_link(&mut c, 3, true);
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 3);
+        assert_eq!(ab.machine.active, 3);
     }
 
     #[tokio::test]
@@ -474,10 +265,13 @@ mod tests {
         let mut c = ctx(&[(2, "eth0", true, 0, true), (3, "eth1", false, 10, false)]);
         let mut ab = ab();
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 2);
+        assert_eq!(ab.machine.active, 2);
         set_link(&mut c, 3, true);
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 2, "sticky active port must not be replaced");
+        assert_eq!(
+            ab.machine.active, 2,
+            "sticky active port must not be replaced"
+        );
     }
 
     #[tokio::test]
@@ -497,17 +291,20 @@ mod tests {
         c.kernel.report(vec![], vec![fast_eth1.clone()]);
         let mut ab = ab();
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 2);
+        assert_eq!(ab.machine.active, 2);
         // re-evaluation scans active, eth1, eth0: eth1 wins on speed, eth0 on prio again
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 2, "no flapping");
+        assert_eq!(ab.machine.active, 2, "no flapping");
         // eth0 added last (scanned first): eth1 then beats it on speed
         let mut c = ctx(&[(3, "eth1", true, 0, false), (2, "eth0", true, 5, false)]);
         c.kernel.report(vec![], vec![fast_eth1]);
         let mut ab2 =
             super::ActiveBackup::from_config(&mut Config::new(json!({})).unwrap()).unwrap();
         ab2.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab2.active, 3, "the lower-prio port wins by scan order");
+        assert_eq!(
+            ab2.machine.active, 3,
+            "the lower-prio port wins by scan order"
+        );
     }
 
     #[tokio::test]
@@ -516,7 +313,7 @@ mod tests {
         c.kernel.fail.push(("enabled".into(), Some(2), ENODEV));
         let mut ab = ab();
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 0);
+        assert_eq!(ab.machine.active, 0);
         assert!(c.timers.is_armed(TimerKey::Runner(WORK_REEVALUATE)));
     }
 
@@ -530,9 +327,9 @@ mod tests {
             Err(ItemSetError::Failed(ENODEV))
         );
         ab.request_active(&mut c, "eth0").unwrap();
-        assert_eq!(ab.active, 3, "switch is deferred");
+        assert_eq!(ab.machine.active, 3, "switch is deferred");
         ab.work(&mut c, WORK_SET_ACTIVE).await.unwrap();
-        assert_eq!(ab.active, 2);
+        assert_eq!(ab.machine.active, 2);
         assert_eq!(ab.state(&c), json!({"active_port": "eth0"}));
     }
 
@@ -566,12 +363,12 @@ mod tests {
         ab.port_added(&mut c, 3).await.unwrap();
         // eth1's watch reporting during the adoption (a link event): deferred
         ab.reevaluate(&mut c).await.unwrap();
-        assert_eq!(ab.active, 0);
+        assert_eq!(ab.machine.active, 0);
         ab.port_added(&mut c, 2).await.unwrap();
-        assert_eq!(ab.active, 2);
+        assert_eq!(ab.machine.active, 2);
         c.pre_add_ports = false;
         ab.adopt_done(&mut c).await.unwrap();
-        assert_eq!(ab.active, 2);
+        assert_eq!(ab.machine.active, 2);
         assert!(
             !disabled(&c, 2),
             "the active port was dropped: {:?}",
@@ -600,7 +397,7 @@ mod tests {
         ab.port_added(&mut c, 2).await.unwrap();
         c.pre_add_ports = false;
         ab.adopt_done(&mut c).await.unwrap();
-        assert_eq!(ab.active, 3);
+        assert_eq!(ab.machine.active, 3);
         assert_eq!(c.kernel.port_enabled(2), Some(false));
         assert_eq!(active_in_kernel(&c), 3);
     }
@@ -625,7 +422,7 @@ mod tests {
         ab.port_added(&mut c, 3).await.unwrap();
         ab.port_added(&mut c, 2).await.unwrap();
         assert!(!disabled(&c, 2));
-        assert_eq!(ab.active_orig_hwaddr, vec![2, 0, 0, 0, 0, 2]);
+        assert_eq!(ab.machine.active_orig_hwaddr, vec![2, 0, 0, 0, 0, 2]);
         c.pre_add_ports = false;
         ab.adopt_done(&mut c).await.unwrap();
         assert_eq!(ab.warm_state(&c), state, "handed on as received");
@@ -643,7 +440,7 @@ mod tests {
         let st =
             json!({"active_port": {"ifindex": 2, "ifname": "eth0"}, "active_orig_hwaddr": null});
         ab.warm_restore(&st, |_| Ok(())).unwrap();
-        assert_eq!(ab.saved, Some((2, vec![])));
+        assert_eq!(ab.machine.saved, Some((2, vec![])));
         // too old: nothing kept
         let mut ab2 =
             super::ActiveBackup::from_config(&mut Config::new(json!({})).unwrap()).unwrap();
@@ -652,7 +449,7 @@ mod tests {
             Err("too old".into())
         });
         assert_eq!(e, Err("too old".into()));
-        assert_eq!(ab2.saved, None);
+        assert_eq!(ab2.machine.saved, None);
         for bad in [
             json!({}),
             json!({"active_port": {"ifindex": "2"}, "active_orig_hwaddr": null}),
@@ -663,14 +460,14 @@ mod tests {
         // no active port at the exit
         let none = json!({"active_port": null, "active_orig_hwaddr": null});
         ab2.warm_restore(&none, |_| Ok(())).unwrap();
-        assert_eq!(ab2.saved, None);
+        assert_eq!(ab2.machine.saved, None);
     }
 
     #[test]
     fn config_defaults_and_bad_policy() {
         let mut cfg = Config::new(json!({"runner": {"name": "activebackup"}})).unwrap();
         let ab = ActiveBackup::from_config(&mut cfg).unwrap();
-        assert_eq!(ab.policy, HwaddrPolicy::SameAll);
+        assert_eq!(ab.machine.policy, HwaddrPolicy::SameAll);
         assert_eq!(cfg.int(&["notify_peers", "count"]), Some(1));
         assert_eq!(cfg.int(&["mcast_rejoin", "count"]), Some(1));
         let mut cfg = Config::new(json!({"runner": {"hwaddr_policy": "odd"}})).unwrap();

@@ -1,5 +1,7 @@
 //! `broadcast`, `roundrobin` and `random`: the kernel mode of the same name
-//! does all the work; link watches only steer the ports' `user_linkup`.
+//! does all the work; link watches only steer the ports' `user_linkup`,
+//! which the kernel reads to skip a port. Like C's, these runners have no
+//! hooks, so no decisions and no actions: ports stay as enslaved (enabled).
 
 pub struct Basic {
     name: &'static str,

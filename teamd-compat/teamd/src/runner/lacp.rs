@@ -14,11 +14,16 @@ mod config;
 mod state;
 pub mod warm;
 
+use std::convert::Infallible;
+
 use serde_json::Value;
 use teamd_lacp::lacpdu::{ETH_P_SLOW, SLOW_PROTOCOLS_MAC};
 use teamd_lacp::{lacp_filter, Action, Lacp as Machine, Link, LogLevel, PortTimer, Snapshot};
 
-use super::tx_balancing::{self, TxBalancing};
+use super::action;
+use super::same_mac;
+use super::tx_balancing::TxBalancing;
+use super::view::View;
 use super::ItemSetError;
 use crate::config::{Config, ConfigError};
 use crate::kernel::{is_gone, KResult, Kernel, EINVAL, EOPNOTSUPP};
@@ -211,6 +216,15 @@ impl Lacp {
                     let id = timer_id(timer);
                     ctx.timers.arm(TimerKey::RunnerPort { ifindex, id }, after);
                 }
+                Action::RepeatTimer {
+                    ifindex,
+                    timer,
+                    period,
+                } => {
+                    let id = timer_id(timer);
+                    ctx.timers
+                        .rearm_periodic(TimerKey::RunnerPort { ifindex, id }, period);
+                }
                 Action::CancelTimer { ifindex, timer } => {
                     let id = timer_id(timer);
                     ctx.timers.cancel(TimerKey::RunnerPort { ifindex, id });
@@ -246,16 +260,14 @@ impl Lacp {
             if let Some(m) = self.observe(ctx) {
                 m.port_restored(ifindex, &ifname, orig, pcfg, link);
             }
-            self.tx.port_added(ifindex);
-            return Ok(());
+            return self.tx.port_added(ifindex);
         }
         if restoring {
             self.deferred.push((ifindex, pcfg));
         } else {
             self.start_port(ctx, ifindex, pcfg).await?;
         }
-        self.tx.port_added(ifindex);
-        Ok(())
+        self.tx.port_added(ifindex)
     }
 
     /// The kernel side of a new port: its socket, disabled (unless `keep`),
@@ -374,7 +386,8 @@ impl Lacp {
 
     /// Every port follows the team MAC, which is also the actor system id.
     pub async fn team_hwaddr_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
-        tx_balancing::team_hwaddr_to_ports(ctx).await?;
+        let actions = same_mac::team_changed(&View::of(ctx));
+        action::apply(ctx, actions, |n: Infallible| match n {}).await?;
         if let (Some(m), Some(mac)) = (self.machine.as_mut(), mac6(&ctx.team_hwaddr())) {
             let actions = m.team_hwaddr_changed(mac);
             self.apply(ctx, actions).await?;
@@ -387,7 +400,8 @@ impl Lacp {
         ctx: &mut Ctx<K>,
         ifindex: u32,
     ) -> KResult {
-        tx_balancing::port_hwaddr_back_to_team(ctx, ifindex).await
+        let actions = same_mac::port_changed(&View::of(ctx), ifindex);
+        action::apply(ctx, actions, |n: Infallible| match n {}).await
     }
 
     pub async fn options_batch<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {

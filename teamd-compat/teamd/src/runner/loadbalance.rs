@@ -1,15 +1,21 @@
 //! `loadbalance`: the kernel hashes each packet with the BPF program built
 //! from `tx_hash` and picks a port; teamd keeps only ports whose link is up
 //! enabled, and with `tx_balancer: basic` moves hash buckets between ports by
-//! measured load.
+//! measured load. The decisions are `ports`' and `same_mac`'s; this adapter
+//! applies them.
+
+mod ports;
 
 use team_nl_client::team_nl::OptionItem;
 
-use super::tx_balancing::{self, TxBalancing};
+use super::action::{self, Action};
+use super::same_mac;
+use super::tx_balancing::TxBalancing;
+use super::view::View;
 use crate::config::{Config, ConfigError};
-use crate::kernel::{is_gone, KResult, Kernel};
-use crate::log;
+use crate::kernel::{KResult, Kernel};
 use crate::team::Ctx;
+use ports::Note;
 
 pub struct LoadBalance {
     tx: TxBalancing,
@@ -26,29 +32,18 @@ impl LoadBalance {
         self.tx.init(ctx).await
     }
 
+    /// Performs the decisions' actions; see `action::apply`.
+    async fn apply<K: Kernel>(&mut self, ctx: &mut Ctx<K>, actions: Vec<Action<Note>>) -> KResult {
+        let tx = &mut self.tx;
+        action::apply(ctx, actions, |n| match n {
+            Note::Balance(ifindex) => tx.port_added(ifindex),
+        })
+        .await
+    }
+
     pub async fn port_added<K: Kernel>(&mut self, ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
-        let ifname = ctx.kernel.ifname(ifindex);
-        // C's loadbalance words this one differently from the other MAC errors
-        ctx.set_port_hwaddr_to_team(ifindex)
-            .await
-            .inspect_err(|_| {
-                log::err(&format!(
-                    "Failed to set port \"{ifname}\" hardware address. "
-                ))
-            })?;
-        let link_up = ctx
-            .kernel
-            .kernel_port(ifindex)
-            .map(|p| p.linkup)
-            .unwrap_or(false);
-        if !link_up {
-            if let Err(e) = ctx.kernel.set_port_enabled(ifindex, false).await {
-                log::err(&format!("{ifname}: Failed to disable port."));
-                return if is_gone(&e) { Ok(()) } else { Err(e) };
-            }
-        }
-        self.tx.port_added(ifindex);
-        Ok(())
+        let actions = ports::added(&View::of(ctx), ifindex);
+        self.apply(ctx, actions).await
     }
 
     pub fn port_removed(&mut self, ifindex: u32) {
@@ -61,33 +56,8 @@ impl LoadBalance {
         ctx: &mut Ctx<K>,
         ifindex: u32,
     ) -> KResult {
-        if !ctx.port_present(ifindex) || ctx.port(ifindex).is_none() {
-            return Ok(());
-        }
-        let up = ctx.port_link_up(ifindex);
-        let Some(enabled) = ctx.kernel.port_enabled(ifindex) else {
-            return Ok(());
-        };
-        if enabled == up {
-            return Ok(());
-        }
-        let ifname = ctx.kernel.ifname(ifindex);
-        log::dbg(1, || {
-            format!(
-                "{ifname}: {} port",
-                if up { "Enabling" } else { "Disabling" }
-            )
-        });
-        if let Err(e) = ctx.kernel.set_port_enabled(ifindex, up).await {
-            log::err(&format!(
-                "{ifname}: Failed to {} port.",
-                if up { "enable" } else { "disable" }
-            ));
-            if !is_gone(&e) {
-                return Err(e);
-            }
-        }
-        Ok(())
+        let actions = ports::check_enable(&View::of(ctx), ifindex);
+        self.apply(ctx, actions).await
     }
 
     pub async fn option_changed<K: Kernel>(
@@ -106,7 +76,8 @@ impl LoadBalance {
     }
 
     pub async fn team_hwaddr_changed<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
-        tx_balancing::team_hwaddr_to_ports(ctx).await
+        let actions = same_mac::team_changed(&View::of(ctx));
+        self.apply(ctx, actions).await
     }
 
     pub async fn port_hwaddr_changed<K: Kernel>(
@@ -114,6 +85,7 @@ impl LoadBalance {
         ctx: &mut Ctx<K>,
         ifindex: u32,
     ) -> KResult {
-        tx_balancing::port_hwaddr_back_to_team(ctx, ifindex).await
+        let actions = same_mac::port_changed(&View::of(ctx), ifindex);
+        self.apply(ctx, actions).await
     }
 }

@@ -1,21 +1,46 @@
 //! Runners: the policy that decides which ports carry traffic. One file per
 //! runner; the daemon holds one `Runner` and calls its hooks from the core
 //! loop with the team context. Chosen by a `match` on the config's name.
+//!
+//! Each runner's decisions are kept apart from the kernel: lacp's in the
+//! `teamd-lacp` crate, activebackup's and loadbalance's as functions of an
+//! event and a `view::View` that return `action::Action`s. A runner's hook
+//! builds the view, asks for the actions and applies them; a hook's error is
+//! the one C's hook returns, which the core logs as C's loop does.
 
+mod action;
 pub mod activebackup;
 pub mod basic;
 pub mod lacp;
 pub mod loadbalance;
+mod same_mac;
 pub mod tx_balancing;
+mod view;
+
+use std::convert::Infallible;
 
 use serde_json::{json, Value};
 use team_nl_client::team_nl::{OptionItem, OptionValue};
 
+use self::action::{Action, Op, Then};
 use crate::config::{Config, ConfigError};
 use crate::kernel::{KResult, Kernel};
-use crate::log;
 use crate::packet::RxFrame;
 use crate::team::Ctx;
+
+/// The write that puts the team in `mode`, unless it is there already (the
+/// kernel refuses an equal mode with EINVAL and any change while ports
+/// exist with EBUSY).
+fn mode_actions(current: Option<&str>, mode: &str) -> Vec<Action<Infallible>> {
+    if current == Some(mode) {
+        return Vec::new();
+    }
+    vec![Action::kernel(
+        Op::Option(OptionItem::new("mode", OptionValue::String(mode.into()))),
+        format!("Failed to set team mode \"{mode}\"."),
+        Then::Fail,
+    )]
+}
 
 pub const NAMES: [&str; 6] = [
     "broadcast",
@@ -94,19 +119,12 @@ impl Runner {
         }
     }
 
-    /// Sets the kernel mode (only when different: the kernel refuses an equal
-    /// mode with EINVAL and any change while ports exist with EBUSY).
+    /// Sets the kernel mode (see `mode_actions`), then the runner's own set-up.
     pub async fn init<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> Result<(), String> {
-        let mode = self.kernel_mode();
-        if ctx.kernel.team_mode().as_deref() != Some(mode) {
-            ctx.kernel
-                .set_option(OptionItem::new("mode", OptionValue::String(mode.into())))
-                .await
-                .map_err(|e| {
-                    log::err(&format!("Failed to set team mode \"{mode}\"."));
-                    format!("{e}")
-                })?;
-        }
+        let actions = mode_actions(ctx.kernel.team_mode().as_deref(), self.kernel_mode());
+        action::apply(ctx, actions, |n: Infallible| match n {})
+            .await
+            .map_err(|e| format!("{e}"))?;
         match self {
             Runner::LoadBalance(lb) => lb.init(ctx).await.map_err(|e| format!("{e}")),
             Runner::Lacp(l) => l.init(ctx).await,
@@ -373,5 +391,28 @@ impl Runner {
             }
             _ => Err(ItemSetError::NoPath),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_is_set_only_when_it_differs() {
+        assert!(mode_actions(Some("activebackup"), "activebackup").is_empty());
+        let acts = mode_actions(Some("roundrobin"), "loadbalance");
+        assert_eq!(
+            acts,
+            vec![Action::kernel(
+                Op::Option(OptionItem::new(
+                    "mode",
+                    OptionValue::String("loadbalance".into())
+                )),
+                "Failed to set team mode \"loadbalance\".",
+                Then::Fail,
+            )]
+        );
+        assert_eq!(mode_actions(None, "random").len(), 1);
     }
 }

@@ -1,16 +1,21 @@
 //! What the `loadbalance` and `lacp` runners share: the kernel's TX hash
 //! (`tx_hash` → `bpf_hash_func`), the optional "basic" TX balancer
-//! (`tx_balancer`) driving `lb_tx_hash_to_port_mapping`, and keeping every
-//! port on the team's MAC.
+//! (`tx_balancer`) driving `lb_tx_hash_to_port_mapping`. Keeping every port
+//! on the team's MAC, which they share too, is `same_mac`.
+
+use std::convert::Infallible;
 
 use serde_json::Value;
 use team_nl_client::team_nl::{OptionItem, OptionValue};
+use team_nl_client::Error;
 use teamd_loadbalance::{
-    program, to_option_bytes, Balancer, InstanceValue, OptionInstance, TxBalancerConfig, TxHash,
+    program, to_option_bytes, Assignment, Balancer, BalancerError, InstanceValue, OptionInstance,
+    TxBalancerConfig, TxHash,
 };
 
+use super::action::{self, Action, Op, Then};
 use crate::config::{Config, ConfigError};
-use crate::kernel::{KResult, Kernel};
+use crate::kernel::{KResult, Kernel, EEXIST, EINVAL};
 use crate::log;
 use crate::team::Ctx;
 
@@ -54,63 +59,71 @@ impl TxBalancing {
         })
     }
 
-    /// Installs the hash program and the balancing method.
-    pub async fn init<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+    /// The writes that install the hash program and the balancing method.
+    pub fn init_actions<N>(&self) -> Vec<Action<N>> {
         let bpf = to_option_bytes(&program(&self.hash));
-        ctx.kernel
-            .set_option(OptionItem::new("bpf_hash_func", OptionValue::Binary(bpf)))
-            .await
-            .inspect_err(|_| log::err("Failed to set hash function."))?;
-        let method = if self.balancer_cfg.enabled {
+        let enabled = self.balancer_cfg.enabled;
+        let method = if enabled {
             "hash_to_port_mapping"
         } else {
             "hash"
         };
-        ctx.kernel
-            .set_option(OptionItem::new(
-                "lb_tx_method",
-                OptionValue::String(method.into()),
-            ))
-            .await
-            .inspect_err(|_| log::err("Failed to set lb_tx_method."))?;
-        log::info(&format!(
-            "TX balancing {}.",
-            if self.balancer_cfg.enabled {
-                "enabled"
-            } else {
-                "disabled"
-            }
-        ));
-        if self.balancer_cfg.enabled {
+        let mut acts = vec![
+            Action::kernel(
+                Op::Option(OptionItem::new("bpf_hash_func", OptionValue::Binary(bpf))),
+                "Failed to set hash function.",
+                Then::Fail,
+            ),
+            Action::kernel(
+                Op::Option(OptionItem::new(
+                    "lb_tx_method",
+                    OptionValue::String(method.into()),
+                )),
+                "Failed to set lb_tx_method.",
+                Then::Fail,
+            ),
+            Action::info(format!(
+                "TX balancing {}.",
+                if enabled { "enabled" } else { "disabled" }
+            )),
+        ];
+        if enabled {
             let interval = self.balancer_cfg.balancing_interval;
-            ctx.kernel
-                .set_option(OptionItem::new(
+            acts.push(Action::kernel(
+                Op::Option(OptionItem::new(
                     "lb_stats_refresh_interval",
                     OptionValue::U32(interval),
-                ))
-                .await
-                .inspect_err(|_| log::err("Failed to set lb_stats_refresh_interval."))?;
-            log::info(&format!("Balancing interval {interval}."));
+                )),
+                "Failed to set lb_stats_refresh_interval.",
+                Then::Fail,
+            ));
+            acts.push(Action::info(format!("Balancing interval {interval}.")));
         }
-        Ok(())
+        acts
     }
 
-    /// Registers a new port with the balancer.
-    pub fn port_added(&mut self, ifindex: u32) {
-        if let Err(e) = self.balancer.port_added(ifindex) {
+    /// Installs the hash program and the balancing method.
+    pub async fn init<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        action::apply(ctx, self.init_actions(), |n: Infallible| match n {}).await
+    }
+
+    /// Registers a new port with the balancer; C fails the port's addition
+    /// when the balancer has it already.
+    pub fn port_added(&mut self, ifindex: u32) -> KResult {
+        self.balancer.port_added(ifindex).map_err(|e| {
             log::err(&e.to_string());
-        }
+            Error::kernel("TX balancer", EEXIST)
+        })
     }
 
     pub fn port_removed(&mut self, ifindex: u32) {
         self.balancer.port_removed(ifindex);
     }
 
-    /// The balancer's look at an option batch (after the per-option watchers,
-    /// as in C teamd), and the rebalance it may trigger.
-    pub async fn options_batch<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
-        let items: Vec<OptionItem> = ctx.kernel.cache().options().to_vec();
-        let batch: Vec<OptionInstance> = items
+    /// The balancer's look at the kernel's options after a batch: whether a
+    /// rebalance is due. A batch it refuses has been logged by then.
+    pub fn observe(&mut self, options: &[OptionItem]) -> Result<bool, BalancerError> {
+        let batch: Vec<OptionInstance> = options
             .iter()
             .map(|o| OptionInstance {
                 name: &o.name,
@@ -125,24 +138,26 @@ impl TxBalancing {
                 removed: o.removed,
             })
             .collect();
-        let rebalance = match self.balancer.on_options(&batch) {
-            Ok(r) => r,
-            Err(e) => {
-                log::err(&e.to_string());
-                return Ok(());
-            }
-        };
+        self.balancer
+            .on_options(&batch)
+            .inspect_err(|e| log::err(&e.to_string()))
+    }
+
+    /// The balancer's look at an option batch (after the per-option watchers,
+    /// as in C teamd), and the rebalance it may trigger. A batch the balancer
+    /// refuses fails the hook with EINVAL, as C's handler does.
+    pub async fn options_batch<K: Kernel>(&mut self, ctx: &mut Ctx<K>) -> KResult {
+        let rebalance = self
+            .observe(ctx.kernel.cache().options())
+            .map_err(|_| Error::kernel("TX balancer", EINVAL))?;
         if !rebalance || !self.balancer.is_enabled() {
             return Ok(());
         }
+        // each move is one action whose result goes back to the balancer: a
+        // port that refuses is not offered again this round (C's way)
         self.balancer.start_round();
         while let Some(a) = self.balancer.next_assignment() {
-            let item = OptionItem::new(
-                "lb_tx_hash_to_port_mapping",
-                OptionValue::U32(a.port_ifindex),
-            )
-            .index(a.hash.into());
-            let result = ctx.kernel.set_option(item).await;
+            let result = action::perform(ctx, mapping(&a)).await;
             if result.is_ok() {
                 log::dbg(1, || {
                     format!(
@@ -159,22 +174,113 @@ impl TxBalancing {
     }
 }
 
-/// The team MAC changed: every port follows.
-pub async fn team_hwaddr_to_ports<K: Kernel>(ctx: &mut Ctx<K>) -> KResult {
-    let ports: Vec<u32> = ctx.ports.iter().map(|p| p.ifindex).collect();
-    for p in ports {
-        ctx.set_port_hwaddr_to_team_logged(p).await?;
-    }
-    Ok(())
+/// The write a balancer move asks for.
+fn mapping(a: &Assignment) -> Op {
+    Op::Option(
+        OptionItem::new(
+            "lb_tx_hash_to_port_mapping",
+            OptionValue::U32(a.port_ifindex),
+        )
+        .index(a.hash.into()),
+    )
 }
 
-/// A port's MAC drifted from the team's: set it back.
-pub async fn port_hwaddr_back_to_team<K: Kernel>(ctx: &mut Ctx<K>, ifindex: u32) -> KResult {
-    if !ctx.port_present(ifindex) {
-        return Ok(());
+#[cfg(test)]
+mod tests {
+    use super::super::action::ops;
+    use super::*;
+    use serde_json::json;
+
+    fn tx(runner: Value) -> TxBalancing {
+        TxBalancing::from_config(&mut Config::new(json!({ "runner": runner })).unwrap()).unwrap()
     }
-    if ctx.kernel.ifinfos().get(ifindex).map(|i| &i.hwaddr) == Some(&ctx.team_hwaddr()) {
-        return Ok(());
+
+    fn names(acts: &[Action<Infallible>]) -> Vec<String> {
+        ops(acts)
+            .into_iter()
+            .map(|op| match op {
+                Op::Option(o) => o.name,
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
-    ctx.set_port_hwaddr_to_team_logged(ifindex).await
+
+    #[test]
+    fn init_sets_hash_then_method_then_interval() {
+        let plain = tx(json!({"name": "loadbalance"}));
+        assert_eq!(
+            names(&plain.init_actions()),
+            vec!["bpf_hash_func", "lb_tx_method"]
+        );
+        let balanced = tx(json!({"tx_balancer": {"name": "basic", "balancing_interval": 7}}));
+        let acts = balanced.init_actions::<Infallible>();
+        assert_eq!(
+            names(&acts),
+            vec!["bpf_hash_func", "lb_tx_method", "lb_stats_refresh_interval"]
+        );
+        assert!(acts.contains(&Action::info("Balancing interval 7.")));
+        assert!(acts.contains(&Action::kernel(
+            Op::Option(OptionItem::new(
+                "lb_tx_method",
+                OptionValue::String("hash_to_port_mapping".into())
+            )),
+            "Failed to set lb_tx_method.",
+            Then::Fail
+        )));
+    }
+
+    fn stats(name: &str, port: Option<u32>, index: Option<u32>, bytes: u64) -> OptionItem {
+        let mut o = OptionItem::new(name, OptionValue::Binary(bytes.to_ne_bytes().to_vec()));
+        o.port_ifindex = port;
+        o.array_index = index;
+        o.changed = true;
+        o
+    }
+
+    fn mapped(hash: u32, port: u32) -> OptionItem {
+        OptionItem::new("lb_tx_hash_to_port_mapping", OptionValue::U32(port)).index(hash)
+    }
+
+    /// Every move of one round, as the writes the glue performs (all succeed).
+    fn round(tx: &mut TxBalancing) -> Vec<(u32, u32)> {
+        let mut moves = Vec::new();
+        tx.balancer.start_round();
+        while let Some(a) = tx.balancer.next_assignment() {
+            if let Op::Option(o) = mapping(&a) {
+                assert_eq!(o.name, "lb_tx_hash_to_port_mapping");
+                moves.push((o.array_index.unwrap_or(999), a.port_ifindex));
+            }
+            tx.balancer.report::<()>(Ok(()));
+        }
+        moves
+    }
+
+    #[test]
+    fn balancer_moves_the_busiest_hash_off_the_loaded_port() {
+        let mut tx = tx(json!({"tx_balancer": {"name": "basic"}}));
+        tx.port_added(2).unwrap();
+        tx.port_added(3).unwrap();
+        // every bucket on port 2 (the kernel lists all 256); the first stats
+        // sample is the baseline
+        let mut opts: Vec<OptionItem> = (0..256).map(|h| mapped(h, 2)).collect();
+        opts.push(stats("lb_hash_stats", None, Some(0), 0));
+        opts.push(stats("lb_hash_stats", None, Some(1), 0));
+        assert!(tx.observe(&opts).unwrap());
+        // hash 0 sent 1000 bytes since, hash 1 sent 10, the others nothing
+        opts[256] = stats("lb_hash_stats", None, Some(0), 1000);
+        opts[257] = stats("lb_hash_stats", None, Some(1), 10);
+        assert!(tx.observe(&opts).unwrap());
+        // the busiest goes to the least loaded port (ties: the newest port),
+        // hash 1 then finds port 2 the lighter and stays, idle ones stay
+        assert_eq!(round(&mut tx), vec![(0, 3)]);
+    }
+
+    #[test]
+    fn a_refused_batch_and_a_doubly_added_port_are_errors() {
+        let mut tx = tx(json!({"tx_balancer": {"name": "basic"}}));
+        tx.port_added(2).unwrap();
+        assert_eq!(tx.port_added(2).unwrap_err().errno(), Some(EEXIST));
+        let bad = OptionItem::new("lb_tx_hash_to_port_mapping", OptionValue::Bool(true));
+        assert_eq!(tx.observe(&[bad]), Err(BalancerError::MappingType));
+    }
 }

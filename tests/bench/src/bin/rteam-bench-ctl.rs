@@ -1,5 +1,5 @@
 //! `rteam-bench-ctl`: the control-call driver. Calls one teamd method N times over the
-//! unix socket (teamd-ctl-proto's client) or over D-Bus (teamd-dbus's proxy), one call
+//! unix socket (teamd-ctl-client's usock client) or over D-Bus (teamd-dbus's proxy), one call
 //! at a time, and writes each round trip in nanoseconds, one a line.
 
 use std::fs;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
 use rteam_bench::clock::now_ns;
-use teamd_ctl_proto::client::UsockClient;
+use teamd_ctl_client::usock::UsockClient;
 use teamd_ctl_proto::Method;
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -79,6 +79,12 @@ fn read_inputs(results: &Path) -> Result<Inputs> {
             inputs.samples.insert(k, s);
         }
     }
+    // section 9's device settings: offloads/KIND.DRIVER.txt
+    for f in files(&results.join("offloads")) {
+        if let Some(k) = key_impl(&f) {
+            inputs.offloads.insert(k, fs::read_to_string(&f)?);
+        }
+    }
     for (k, imp, v) in triples(&results.join("values.txt")) {
         if let Ok(v) = v.parse::<f64>() {
             inputs.values.insert((k, imp), v);

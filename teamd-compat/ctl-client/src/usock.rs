@@ -2,14 +2,14 @@
 //! connect to `/var/run/teamd/<dev>.sock` (AF_UNIX, SOCK_SEQPACKET), send one
 //! request per call, wait up to 5 s for the reply message.
 
-use crate::method::Method;
-use crate::usock::{Reply, ReplyError, Request};
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use teamd_ctl_proto::method::Method;
+use teamd_ctl_proto::usock::{Reply, ReplyError, Request};
 
 /// teamd's run directory; the socket is `<RUN_DIR><dev>.sock`.
 pub const RUN_DIR: &str = "/var/run/teamd/";
@@ -169,8 +169,8 @@ impl UsockClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::method::ErrorCode;
-    use crate::usock::Call;
+    use teamd_ctl_proto::method::ErrorCode;
+    use teamd_ctl_proto::usock::Call;
 
     fn pair() -> (UsockClient, OwnedFd) {
         let (a, b) = socket::socketpair(

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//! Socket buffers and BPF programs (a child of `sys`): `Skb`, a frame the
+//! caller owns, as the tx path sends it; `BpfProg`/`BpfRef`, loadbalance's
+//! hash program and its fast-path handle; `RxFrame`, a frame the rx
+//! handler borrows.
+
+use core::ffi::c_int;
+use core::ptr::{null_mut, NonNull};
+
+use super::{errno_result, raw, Dev};
+use crate::logic::errno::Errno;
+
+/// A socket buffer owned by the caller.
+pub struct Skb(pub(super) NonNull<raw::sk_buff>);
+
+impl Skb {
+    pub fn len(&self) -> u32 {
+        // SAFETY: we own the skb.
+        unsafe { raw::rteam_skb_len(self.0.as_ptr()) }
+    }
+
+    pub fn free(self) {
+        // SAFETY: we own the skb; it is consumed.
+        unsafe { raw::rteam_skb_free(self.0.as_ptr()) }
+    }
+
+    pub fn clone_skb(&self) -> Option<Skb> {
+        // SAFETY: we own the skb; the clone is a new owned skb or NULL.
+        NonNull::new(unsafe { raw::rteam_skb_clone(self.0.as_ptr()) }).map(Skb)
+    }
+
+    /// Queues the frame on `port`; the skb is consumed either way.
+    pub fn xmit(self, port: Dev) -> bool {
+        // SAFETY: we own the skb; `port` is live for this RCU section.
+        unsafe { raw::rteam_skb_xmit(self.0.as_ptr(), port.as_ptr()) == 0 }
+    }
+}
+
+/// A classic BPF program (loadbalance's hash function), destroyed on drop.
+pub struct BpfProg(NonNull<raw::bpf_prog>);
+
+/// A borrowed program handle for the fast path; valid while the owning
+/// `BpfProg` lives, which the control path guarantees by dropping it only
+/// after publishing a snapshot without it (an RCU grace period later).
+#[derive(Clone, Copy)]
+pub struct BpfRef(NonNull<raw::bpf_prog>);
+
+// SAFETY: a bpf_prog is immutable after creation and may run on any CPU.
+unsafe impl Send for BpfProg {}
+// SAFETY: as above.
+unsafe impl Sync for BpfProg {}
+// SAFETY: as above.
+unsafe impl Send for BpfRef {}
+// SAFETY: as above.
+unsafe impl Sync for BpfRef {}
+
+impl BpfProg {
+    /// Compiles `insns` (whole 8-byte `sock_filter`s, host order).
+    pub fn new(insns: &[u8]) -> Result<BpfProg, c_int> {
+        if insns.is_empty() || insns.len() % 8 != 0 || insns.len() / 8 > u16::MAX as usize {
+            return Err(Errno::Inval.to_neg());
+        }
+        let mut fprog = raw::sock_fprog_kern {
+            len: (insns.len() / 8) as u16,
+            filter: insns.as_ptr() as *mut raw::sock_filter,
+        };
+        let mut fp: *mut raw::bpf_prog = null_mut();
+        // SAFETY: `fprog` describes `insns`, which bpf_prog_create copies
+        // (and checks) before returning; `fp` receives a new program.
+        errno_result(unsafe { raw::bpf_prog_create(&mut fp, &mut fprog) })?;
+        NonNull::new(fp).map(BpfProg).ok_or(Errno::Inval.to_neg())
+    }
+
+    pub fn handle(&self) -> BpfRef {
+        BpfRef(self.0)
+    }
+}
+
+impl Drop for BpfProg {
+    fn drop(&mut self) {
+        // SAFETY: created by bpf_prog_create; no reader holds it any more.
+        unsafe { raw::bpf_prog_destroy(self.0.as_ptr()) }
+    }
+}
+
+impl BpfRef {
+    /// Runs the program on an outgoing frame.
+    pub fn run(self, skb: &Skb) -> u32 {
+        // SAFETY: the program is live (see BpfRef) and the skb is ours.
+        unsafe { raw::rteam_bpf_run(self.0.as_ptr(), skb.0.as_ptr()) }
+    }
+}
+
+/// A received frame seen by the rx handler (borrowed from the stack).
+pub struct RxFrame(pub(super) NonNull<raw::sk_buff>);
+
+impl RxFrame {
+    pub fn dest_link_local(&self) -> bool {
+        // SAFETY: the rx path hands us a valid skb with a MAC header.
+        unsafe { raw::rteam_skb_dest_link_local(self.0.as_ptr()) }
+    }
+
+    pub fn is_slow_protocol(&self) -> bool {
+        // SAFETY: valid skb.
+        unsafe { raw::rteam_skb_is_slow_proto(self.0.as_ptr()) }
+    }
+}
