@@ -64,7 +64,7 @@ for p in eth1 eth2; do
 done
 /lib/systemd/systemd-networkd-wait-online -i team0 --timeout=120 ||
     fail "systemd-networkd-wait-online -i team0 failed"
-wait_for -t 90 sh -c "ip -4 addr show dev team0 | grep -q 'inet 192\.0\.2\.1[0-4][0-9]/24.*dynamic'"
+wait_for -t 90 sh -c "ip -4 addr show dev team0 | grep -Eq 'inet 192\.0\.2\.(1[0-4][0-9]|150)/24.*dynamic'"
 echo "DHCP: $(ip -4 -o addr show dev team0 | awk '/dynamic/ { print $4 }')"
 networkctl status --no-pager team0
 networkctl status team0 | grep -q "(configured)" || fail "networkd did not configure team0"

@@ -143,7 +143,7 @@ echo "== networkd configured team0: static address, DHCP, wait-online"
 wait_for -t 60 sh -c 'networkctl status team0 | grep -q "State: routable (configured)"'
 networkctl status --no-pager team0
 ip -4 addr show dev team0 | grep -q 'inet 192\.0\.2\.1/24' || fail "team0 lacks 192.0.2.1/24"
-wait_for -t 90 sh -c "ip -4 addr show dev team0 | grep -q 'inet 192\.0\.2\.1[0-4][0-9]/24.*dynamic'"
+wait_for -t 90 sh -c "ip -4 addr show dev team0 | grep -Eq 'inet 192\.0\.2\.(1[0-4][0-9]|150)/24.*dynamic'"
 echo "DHCP: $(ip -4 -o addr show dev team0 | awk '/dynamic/ { print $4 }')"
 ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "no ping across team0"
 
