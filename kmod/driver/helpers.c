@@ -155,6 +155,7 @@ u16 rteam_skb_pick_queue(struct sk_buff *skb)
 }
 
 unsigned int rteam_real_tx_queues(const struct net_device *dev) { return dev->real_num_tx_queues; }
+u16 rteam_skb_queue_mapping(const struct sk_buff *skb) { return skb_get_queue_mapping(skb); }
 
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev)
 {
@@ -304,6 +305,28 @@ void rteam_vlan_vids_del_by_dev(struct net_device *dev, const struct net_device 
 {
 	vlan_vids_del_by_dev(dev, by_dev);
 }
+
+/* Receive filters (rx_mode.rs): the team's address lists copied to a port
+ * under the team's address lock, which the core holds around ndo_set_rx_mode
+ * but not around a port add. */
+void rteam_addr_lists_sync(struct net_device *port, struct net_device *team)
+{
+	netif_addr_lock_bh(team);
+	dev_uc_sync_multiple(port, team);
+	dev_mc_sync_multiple(port, team);
+	netif_addr_unlock_bh(team);
+}
+void rteam_addr_lists_sync_locked(struct net_device *port, struct net_device *team)
+{
+	dev_uc_sync_multiple(port, team);
+	dev_mc_sync_multiple(port, team);
+}
+void rteam_addr_lists_unsync(struct net_device *port, struct net_device *team)
+{
+	dev_uc_unsync(port, team);
+	dev_mc_unsync(port, team);
+}
+bool rteam_vlan_uses_dev(const struct net_device *dev) { return vlan_uses_dev(dev); }
 
 void *rteam_pcpu_alloc(unsigned int count)
 {

@@ -44,6 +44,7 @@ void rteam_skb_free(struct sk_buff *skb);
 struct sk_buff *rteam_skb_clone(struct sk_buff *skb);
 u16 rteam_skb_pick_queue(struct sk_buff *skb);
 unsigned int rteam_real_tx_queues(const struct net_device *dev);
+u16 rteam_skb_queue_mapping(const struct sk_buff *skb);
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev);
 void rteam_tx_stats(struct net_device *dev, unsigned int len);
 void rteam_rx_stats(struct net_device *dev, unsigned int len);
@@ -106,6 +107,10 @@ void rteam_write_room(struct net_device *dev, unsigned short hlen, unsigned shor
 bool rteam_dev_registered(const struct net_device *dev);
 struct net_device *rteam_next_lower(struct net_device *dev, struct list_head **iter);
 void rteam_lower_gso(struct net_device *dev, unsigned int size, unsigned int ipv4_size, u16 segs);
+void rteam_addr_lists_sync(struct net_device *port, struct net_device *team);
+void rteam_addr_lists_sync_locked(struct net_device *port, struct net_device *team);
+void rteam_addr_lists_unsync(struct net_device *port, struct net_device *team);
+bool rteam_vlan_uses_dev(const struct net_device *dev);
 
 /*
  * loadbalance statistics: per-CPU u64 counters (the tx bytes of each hash

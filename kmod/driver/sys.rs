@@ -23,7 +23,8 @@
 //!   `Request`, the doit trampoline, `send_noop`);
 //! - `ops`: the team's private area, the static ops tables with
 //!   `register`/`unregister`, and the `extern "C"` trampolines;
-//! - `features`, `vlan`: offloads and limits, VLAN ids (see their docs).
+//! - `features`, `vlan`, `rx_mode`: offloads and limits, VLAN ids, receive
+//!   filters (address lists, promiscuity) (see their docs).
 
 #![allow(
     non_camel_case_types,
@@ -59,6 +60,8 @@ mod lb_stats;
 mod ops;
 #[path = "sys/rcu.rs"]
 mod rcu;
+#[path = "rx_mode.rs"]
+pub mod rx_mode;
 #[path = "sys/skb.rs"]
 mod skb;
 #[path = "vlan.rs"]

@@ -17,8 +17,6 @@ use crate::logic::options::{OptionId, OptionValue, LB_HASH_BUCKETS};
 use crate::logic::ports::{team_carrier, PortLink, PortReport};
 use crate::sys::{self, Dev, RcuBox, RcuNode};
 
-/// Number of TX queues the team device is created with.
-const TX_QUEUES: u32 = 16;
 const LB_BUCKETS: usize = LB_HASH_BUCKETS as usize;
 /// Ports with their own loadbalance tx counter; a port beyond these reads
 /// lb_port_stats 0 (team.ko has no limit; 64 ports in one team is rare).
@@ -76,6 +74,15 @@ pub struct TxSet {
     /// loadbalance: the tx byte counters (bucket `h` at `h`, port slot `s`
     /// at LB_HASH_BUCKETS + `s`).
     pub lb_stats: Option<sys::PcpuRef>,
+    /// Queue override: the tx queues some port claims, with that port's
+    /// list position (any mode; see `modes::queue_override_port`).
+    pub queue_overrides: KVec<QueueOverride>,
+}
+
+#[derive(Clone, Copy)]
+pub struct QueueOverride {
+    pub queue: u16,
+    pub pos: u16,
 }
 
 #[derive(Clone, Copy)]
@@ -96,7 +103,7 @@ struct Port {
     speed: u32,
     duplex: u8,
     priority: i32,
-    queue_id: u32,
+    queue_id: u16,
     /// Port changed since last reported in PORT_LIST_GET.
     changed: bool,
     /// Bit per OptionId: instance changed since last sent.
@@ -111,6 +118,14 @@ struct Port {
 impl Port {
     fn linkup(&self) -> bool {
         self.link.linkup()
+    }
+
+    fn queue_view(&self) -> modes::QueuePort {
+        modes::QueuePort {
+            queue_id: self.queue_id,
+            priority: self.priority,
+            enabled_index: self.enabled_index,
+        }
     }
 
     fn report(&self, removed: bool) -> PortReport {
@@ -197,15 +212,34 @@ pub struct Team {
     user_carrier: bool,
     /// Bit per OptionId for team-wide scalar instances.
     team_changed: u32,
-    map_changed: [bool; LB_BUCKETS],
+    /// Per-bucket changed flags of the two bucket arrays (`bucket_array`):
+    /// lb_tx_hash_to_port_mapping and lb_hash_stats.
+    bucket_changed: [[bool; LB_BUCKETS]; 2],
     lb_stats: Option<LbStats>,
     /// NETDEV_NOTIFY_PEERS / NETDEV_RESEND_IGMP bursts.
     peers: Burst,
     rejoin: Burst,
     /// lb_hash_stats: each bucket's tx bytes at the last refresh (team.ko's
-    /// struct lb_stats, one u64 in host order) and whether that changed.
+    /// struct lb_stats, one u64 in host order).
     lb_hash_bytes: [[u8; 8]; LB_BUCKETS],
-    hash_stats_changed: [bool; LB_BUCKETS],
+}
+
+/// `Team::bucket_changed` rows.
+const MAP_FLAGS: usize = 0;
+const HASH_STATS_FLAGS: usize = 1;
+
+/// The `bucket_changed` row of an option kept per loadbalance bucket.
+fn bucket_array(id: OptionId) -> Option<usize> {
+    match id {
+        OptionId::LbTxHashToPortMapping => Some(MAP_FLAGS),
+        OptionId::LbHashStats => Some(HASH_STATS_FLAGS),
+        _ => None,
+    }
+}
+
+/// The loadbalance counter of port slot `slot` (after the buckets').
+pub fn lb_port_counter(slot: u16) -> u32 {
+    LB_BUCKETS as u32 + u32::from(slot)
 }
 
 impl Team {
@@ -228,12 +262,11 @@ impl Team {
             lb_refresh: 0,
             user_carrier: false,
             team_changed: 0,
-            map_changed: [false; LB_BUCKETS],
+            bucket_changed: [[false; LB_BUCKETS]; 2],
             lb_stats: None,
             peers: Burst::new(),
             rejoin: Burst::new(),
             lb_hash_bytes: [[0; 8]; LB_BUCKETS],
-            hash_stats_changed: [false; LB_BUCKETS],
         }
     }
 
@@ -305,15 +338,10 @@ impl Team {
         let b = bit(inst.desc.id);
         match (inst.port, inst.array_index) {
             (Some(p), _) => self.ports.get(p).is_some_and(|p| p.opt_changed & b != 0),
-            (None, Some(i)) if inst.desc.id == OptionId::LbTxHashToPortMapping => {
-                self.map_changed.get(i as usize).copied().unwrap_or(false)
-            }
-            (None, Some(i)) if inst.desc.id == OptionId::LbHashStats => self
-                .hash_stats_changed
-                .get(i as usize)
+            (None, Some(i)) => bucket_array(inst.desc.id)
+                .and_then(|a| self.bucket_changed[a].get(i as usize))
                 .copied()
                 .unwrap_or(false),
-            (None, Some(_)) => false,
             (None, None) => self.team_changed & b != 0,
         }
     }
@@ -327,17 +355,12 @@ impl Team {
                     apply(&mut p.opt_changed)
                 }
             }
-            (None, Some(i)) if inst.desc.id == OptionId::LbTxHashToPortMapping => {
-                if let Some(c) = self.map_changed.get_mut(i as usize) {
+            (None, Some(i)) => {
+                let row = bucket_array(inst.desc.id);
+                if let Some(c) = row.and_then(|a| self.bucket_changed[a].get_mut(i as usize)) {
                     *c = on
                 }
             }
-            (None, Some(i)) if inst.desc.id == OptionId::LbHashStats => {
-                if let Some(c) = self.hash_stats_changed.get_mut(i as usize) {
-                    *c = on
-                }
-            }
-            (None, Some(_)) => {}
             (None, None) => apply(&mut self.team_changed),
         }
     }
@@ -360,7 +383,7 @@ impl Team {
                 OptionValue::Bool(port.is_some_and(|p| p.link.user_linkup_enabled))
             }
             OptionId::Priority => OptionValue::S32(port.map_or(0, |p| p.priority)),
-            OptionId::QueueId => OptionValue::U32(port.map_or(0, |p| p.queue_id)),
+            OptionId::QueueId => OptionValue::U32(port.map_or(0, |p| u32::from(p.queue_id))),
             OptionId::ActivePort => OptionValue::U32(self.active),
             OptionId::BpfHashFunc => OptionValue::Binary(&self.lb_bpf),
             OptionId::LbTxMethod => OptionValue::Str(self.lb_method.name().as_bytes()),
@@ -420,17 +443,21 @@ impl Team {
             }
             (OptionId::Priority, OptionValue::S32(v)) => {
                 let p = port.ok_or(Errno::Inval.to_neg())?;
-                self.ports[p].priority = v;
+                if self.ports[p].priority != v {
+                    self.ports[p].priority = v;
+                    self.publish(fast);
+                }
             }
             (OptionId::QueueId, OptionValue::U32(v)) => {
                 let p = port.ok_or(Errno::Inval.to_neg())?;
                 // team.ko keeps the queue id as u16.
-                let v = v & 0xffff;
+                let v = (v & 0xffff) as u16;
                 if self.ports[p].queue_id != v {
-                    if v >= TX_QUEUES {
+                    if u32::from(v) >= self.dev.real_tx_queues() {
                         return Err(Errno::Inval.to_neg());
                     }
                     self.ports[p].queue_id = v;
+                    self.publish(fast);
                 }
             }
             (OptionId::ActivePort, OptionValue::U32(v)) => {
@@ -510,7 +537,7 @@ impl Team {
         self.lb_map = [0; LB_BUCKETS];
         self.lb_refresh = 0;
         self.lb_hash_bytes = [[0; 8]; LB_BUCKETS];
-        self.hash_stats_changed = [false; LB_BUCKETS];
+        self.bucket_changed[HASH_STATS_FLAGS] = [false; LB_BUCKETS];
         for inst in instances::of_mode(new) {
             self.set_changed(&inst, true);
         }
@@ -562,7 +589,7 @@ impl Team {
         for i in 0..LB_BUCKETS {
             if self.lb_map[i] == ifindex {
                 self.lb_map[i] = 0;
-                self.map_changed[i] = true;
+                self.bucket_changed[MAP_FLAGS][i] = true;
                 any = true;
             }
         }
@@ -600,7 +627,6 @@ impl Team {
         }
     }
 
-    /// team.ko's checks before a device may join, in its order.
     /// team.ko's checks before a device may join, in its order, with the
     /// extended-ack message userspace shows.
     fn check_new_port(&self, port: Dev) -> Result<(), (Errno, Option<&'static CStr>)> {
@@ -618,6 +644,18 @@ impl Team {
         }
         if port == self.dev {
             return Err((Errno::Inval, Some(c"Cannot enslave team device to itself")));
+        }
+        if self.dev.has_upper(port) {
+            return Err((
+                Errno::Busy,
+                Some(c"Device is already an upper device of the team interface"),
+            ));
+        }
+        if sys::rx_mode::vlan_conflict(port, self.dev) {
+            return Err((
+                Errno::Perm,
+                Some(c"Device is VLAN challenged and team device has VLAN set up"),
+            ));
         }
         if port.dev_type() != self.dev.dev_type() {
             return Err((Errno::Busy, None));
@@ -666,6 +704,8 @@ impl Team {
         undo.done = PortAddStep::Vlans;
         port.attach_to(self.dev)?;
         undo.done = PortAddStep::Attached;
+        sys::rx_mode::port_join(port, self.dev)?;
+        undo.done = PortAddStep::RxMode;
         let new = Port {
             dev: port,
             ifindex: port.ifindex(),
@@ -704,7 +744,7 @@ impl Team {
     fn free_lb_slot(&self) -> Option<u16> {
         let st = self.lb_stats.as_ref()?;
         let s = (0..LB_PORT_SLOTS).find(|s| self.ports.iter().all(|p| p.lb_slot != Some(*s)))?;
-        st.pcpu.zero(LB_BUCKETS as u32 + u32::from(s));
+        st.pcpu.zero(lb_port_counter(s));
         Some(s)
     }
 
@@ -743,6 +783,10 @@ impl Team {
             fast.set.replace(None);
         }
         port.detach_from(self.dev);
+        // After the grace period detach_from waited: an ndo_set_rx_mode
+        // still walking the old snapshot could otherwise sync the lists
+        // back onto the port after this removed them.
+        sys::rx_mode::port_leave(port, self.dev);
         sys::vlan::port_leave(port, self.dev);
         port.close();
         let _ = genl::send_changed_and_port_removed(self, p);
@@ -904,6 +948,26 @@ impl Team {
             .iter()
             .find(|p| p.ifindex == self.active && self.active != 0)
             .map(|p| p.dev);
+        let Ok(mut queue_overrides) = KVec::with_capacity(n, GFP_KERNEL) else {
+            return false;
+        };
+        for p in self.ports.iter() {
+            let q = p.queue_id;
+            if q == 0 || queue_overrides.iter().any(|o: &QueueOverride| o.queue == q) {
+                continue;
+            }
+            if let Some(pos) =
+                modes::queue_override_port(self.ports.iter().map(Port::queue_view), q)
+            {
+                let _ = queue_overrides.push(
+                    QueueOverride {
+                        queue: q,
+                        pos: pos as u16,
+                    },
+                    GFP_KERNEL,
+                );
+            }
+        }
         let set = TxSet {
             mode: self.mode,
             ports,
@@ -914,6 +978,7 @@ impl Team {
             lb_map,
             lb_prog: self.lb_prog.as_ref().map(sys::BpfProg::handle),
             lb_stats: self.lb_stats.as_ref().map(|s| s.pcpu.handle()),
+            queue_overrides,
         };
         match RcuNode::boxed(set) {
             Ok(b) => {
@@ -957,7 +1022,7 @@ impl Team {
             for (i, (bytes, changed)) in self
                 .lb_hash_bytes
                 .iter_mut()
-                .zip(self.hash_stats_changed.iter_mut())
+                .zip(self.bucket_changed[HASH_STATS_FLAGS].iter_mut())
                 .enumerate()
             {
                 let now = st.pcpu.sum(i as u32).to_ne_bytes();
@@ -970,7 +1035,7 @@ impl Team {
             for p in self.ports.iter_mut() {
                 let now = p
                     .lb_slot
-                    .map_or(0, |s| st.pcpu.sum(LB_BUCKETS as u32 + u32::from(s)))
+                    .map_or(0, |s| st.pcpu.sum(lb_port_counter(s)))
                     .to_ne_bytes();
                 if now != p.lb_tx_bytes {
                     p.lb_tx_bytes = now;
@@ -999,6 +1064,7 @@ enum PortAddStep {
     Open,
     Vlans,
     Attached,
+    RxMode,
 }
 
 /// Undoes, on drop, the steps of a port add that did not complete, newest
@@ -1014,6 +1080,9 @@ struct PortAddUndo {
 impl Drop for PortAddUndo {
     fn drop(&mut self) {
         let d = self.done;
+        if d >= PortAddStep::RxMode {
+            sys::rx_mode::port_leave(self.port, self.team);
+        }
         if d >= PortAddStep::Attached {
             self.port.detach_from(self.team);
         }

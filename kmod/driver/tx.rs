@@ -5,9 +5,8 @@
 use core::sync::atomic::Ordering;
 
 use crate::logic::modes::{self, Mode};
-use crate::logic::options::LB_HASH_BUCKETS;
-use crate::sys::{self, Skb};
-use crate::team::FastPath;
+use crate::sys::{self, Dev, Skb};
+use crate::team::{lb_port_counter, FastPath};
 
 /// Sends `skb` per the team's mode; false when it was dropped.
 pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
@@ -15,22 +14,27 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
         skb.free();
         return false;
     };
-    let pick = match set.mode {
-        None => None,
+    // Queue override comes first, in every mode, as in team.ko: a frame the
+    // stack (a tc skbedit, say) put on a tx queue that a port claims goes
+    // out on that port.
+    let queue = skb.queue_mapping();
+    if queue != 0 {
+        if let Some(o) = set.queue_overrides.iter().find(|o| o.queue == queue) {
+            return send(skb, set.ports.get(usize::from(o.pos)).map(|p| p.dev));
+        }
+    }
+    // loadbalance also gives the frame's bucket, for its statistics.
+    let (pick, lb_bucket) = match set.mode {
+        None => (None, None),
         Some(Mode::RoundRobin) => {
             let n = fast.counter.fetch_add(1, Ordering::Relaxed);
-            modes::pick_numbered(&set.tx, n, set.en_count)
+            (modes::pick_numbered(&set.tx, n, set.en_count), None)
         }
-        Some(Mode::Random) => modes::pick_numbered(&set.tx, sys::random_u32(), set.en_count),
-        Some(Mode::ActiveBackup) => {
-            return match set.active {
-                Some(d) => skb.xmit(d),
-                None => {
-                    skb.free();
-                    false
-                }
-            };
-        }
+        Some(Mode::Random) => (
+            modes::pick_numbered(&set.tx, sys::random_u32(), set.en_count),
+            None,
+        ),
+        Some(Mode::ActiveBackup) => return send(skb, set.active),
         Some(Mode::LoadBalance) => {
             // Without a hash program every frame is bucket 0.
             let hash = modes::fold_hash(set.lb_prog.map_or(0, |p| p.run(&skb)));
@@ -39,26 +43,34 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
                 pos => Some(pos as usize - 1),
             };
             let pick = modes::lb_pick(&set.tx, hash, set.en_count, set.lb_method, mapped);
-            let Some(p) = pick.and_then(|i| set.ports.get(i)) else {
-                skb.free();
-                return false;
-            };
-            // team.ko counts the bytes of frames the port took, per bucket
-            // and per port, for teamd's tx balancer.
-            let len = u64::from(skb.len());
-            let sent = skb.xmit(p.dev);
-            if let (true, Some(st)) = (sent, set.lb_stats) {
-                st.add(u32::from(hash), len);
-                if let Some(s) = p.lb_slot {
-                    st.add(LB_HASH_BUCKETS + u32::from(s), len);
-                }
-            }
-            return sent;
+            (pick, Some(hash))
         }
         Some(Mode::Broadcast) => return broadcast(set, skb),
     };
-    match pick.and_then(|i| set.ports.get(i)) {
-        Some(p) => skb.xmit(p.dev),
+    let Some(p) = pick.and_then(|i| set.ports.get(i)) else {
+        skb.free();
+        return false;
+    };
+    let Some(bucket) = lb_bucket else {
+        return skb.xmit(p.dev);
+    };
+    // team.ko counts the bytes of frames the port took, per bucket and per
+    // port, for teamd's tx balancer.
+    let len = u64::from(skb.len());
+    let sent = skb.xmit(p.dev);
+    if let (true, Some(st)) = (sent, set.lb_stats) {
+        st.add(u32::from(bucket), len);
+        if let Some(s) = p.lb_slot {
+            st.add(lb_port_counter(s), len);
+        }
+    }
+    sent
+}
+
+/// Sends `skb` on `port`, or drops it when there is none.
+fn send(skb: Skb, port: Option<Dev>) -> bool {
+    match port {
+        Some(d) => skb.xmit(d),
         None => {
             skb.free();
             false
@@ -83,9 +95,6 @@ fn broadcast(set: &crate::team::TxSet, skb: Skb) -> bool {
     }
     match last {
         Some(d) => skb.xmit(d) && ok,
-        None => {
-            skb.free();
-            false
-        }
+        None => send(skb, None),
     }
 }

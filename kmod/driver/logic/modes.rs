@@ -174,6 +174,38 @@ pub fn check_mapped_port(
     }
 }
 
+/// A port as queue override sees it (team.ko's `queue_id` and `priority`
+/// port options).
+#[derive(Clone, Copy, Debug)]
+pub struct QueuePort {
+    pub queue_id: u16,
+    pub priority: i32,
+    pub enabled_index: Option<usize>,
+}
+
+/// Queue override, in every mode: the list position of the port that frames
+/// on the team's tx queue `queue` go out on, if any. Among the enabled ports
+/// with that queue id the lowest `priority` value wins, a tie goes to the
+/// lower enabled index (team.ko's order of its per-queue lists). Queue 0 is
+/// the default queue and never overridden. No link check, as team.ko.
+pub fn queue_override_port(
+    ports: impl IntoIterator<Item = QueuePort>,
+    queue: u16,
+) -> Option<usize> {
+    if queue == 0 {
+        return None;
+    }
+    ports
+        .into_iter()
+        .enumerate()
+        .filter_map(|(pos, p)| match p.enabled_index {
+            Some(i) if p.queue_id == queue => Some((p.priority, i, pos)),
+            _ => None,
+        })
+        .min()
+        .map(|(_, _, pos)| pos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +296,28 @@ mod tests {
             Ok(LbTxMethod::HashToPortMapping)
         );
         assert_eq!(LbTxMethod::from_name(b"xor"), Err(Errno::Inval));
+    }
+
+    #[test]
+    fn queue_override_takes_the_lowest_priority_then_the_lower_enabled_index() {
+        let q = |queue_id, priority, enabled_index| QueuePort {
+            queue_id,
+            priority,
+            enabled_index,
+        };
+        let set = [q(2, 5, Some(0)), q(2, 1, Some(1)), q(3, 0, Some(2))];
+        assert_eq!(queue_override_port(set, 2), Some(1));
+        assert_eq!(queue_override_port(set, 3), Some(2));
+        assert_eq!(queue_override_port(set, 4), None);
+        // queue 0 is the default queue, never overridden
+        assert_eq!(queue_override_port([q(0, 0, Some(0))], 0), None);
+        // equal priorities: the lower enabled index, wherever it is in the list
+        let set = [q(2, 1, Some(1)), q(2, 1, Some(0))];
+        assert_eq!(queue_override_port(set, 2), Some(1));
+        // a disabled port takes part in no override, whatever its priority
+        let set = [q(2, -9, None), q(2, 3, Some(0))];
+        assert_eq!(queue_override_port(set, 2), Some(1));
+        assert_eq!(queue_override_port([q(2, -9, None)], 2), None);
     }
 
     #[test]

@@ -57,6 +57,24 @@ impl Dev {
         unsafe { raw::rteam_dev_type(self.as_ptr()) }
     }
 
+    /// `dev->flags` (IFF_*).
+    pub fn flags(self) -> u32 {
+        // SAFETY: live device.
+        unsafe { raw::rteam_dev_flags(self.as_ptr()) }
+    }
+
+    /// Whether `upper` is stacked on this device (RTNL held).
+    pub fn has_upper(self, upper: Dev) -> bool {
+        // SAFETY: both live, RTNL held (the adjacency lists are RTNL-protected).
+        unsafe { raw::netdev_has_upper_dev(self.as_ptr(), upper.as_ptr()) }
+    }
+
+    /// `real_num_tx_queues`.
+    pub fn real_tx_queues(self) -> u32 {
+        // SAFETY: live device.
+        unsafe { raw::rteam_real_tx_queues(self.as_ptr()) }
+    }
+
     pub fn is_up(self) -> bool {
         // SAFETY: live device.
         unsafe { raw::rteam_dev_flags(self.as_ptr()) & raw::net_device_flags_IFF_UP != 0 }

@@ -11,7 +11,7 @@ use core::ffi::{c_int, c_void};
 use core::ptr::{addr_of, addr_of_mut, null_mut, NonNull};
 
 use super::genl_msg::genl_doit;
-use super::{errno_result, features, raw, vlan, Dev, ExtAck, RxFrame, Skb};
+use super::{errno_result, features, raw, rx_mode, vlan, Dev, ExtAck, RxFrame, Skb};
 use crate::logic::errno::Errno;
 
 /// `IFLA_ADDRESS` (uapi/linux/if_link.h).
@@ -92,6 +92,8 @@ pub(super) static TEAM_NETDEV_OPS: raw::net_device_ops = raw::net_device_ops {
     ndo_fix_features: Some(features::ndo_fix_features),
     ndo_vlan_rx_add_vid: Some(vlan::add_vid),
     ndo_vlan_rx_kill_vid: Some(vlan::kill_vid),
+    ndo_change_rx_flags: Some(rx_mode::change_rx_flags),
+    ndo_set_rx_mode: Some(rx_mode::set_rx_mode),
     // SAFETY: all other members are optional callbacks or plain data for
     // which all-zero means "not provided".
     ..unsafe { core::mem::zeroed() }
@@ -292,7 +294,8 @@ unsafe extern "C" fn ndo_open(_dev: *mut raw::net_device) -> c_int {
     0
 }
 
-unsafe extern "C" fn ndo_stop(_dev: *mut raw::net_device) -> c_int {
+unsafe extern "C" fn ndo_stop(dev: *mut raw::net_device) -> c_int {
+    rx_mode::team_stop(dev_of(dev));
     0
 }
 

@@ -43,6 +43,25 @@ pub fn rcu_barrier() {
     unsafe { raw::rteam_rcu_barrier() }
 }
 
+/// An RCU read section held for the guard's life, for readers the core
+/// does not already put in one (`ndo_set_rx_mode`).
+pub struct ReadSection(());
+
+impl ReadSection {
+    pub fn enter() -> ReadSection {
+        // SAFETY: any context; paired with the unlock in drop.
+        unsafe { raw::rteam_rcu_read_lock() };
+        ReadSection(())
+    }
+}
+
+impl Drop for ReadSection {
+    fn drop(&mut self) {
+        // SAFETY: locked in `enter`, on this CPU's same context.
+        unsafe { raw::rteam_rcu_read_unlock() };
+    }
+}
+
 /// A published value with the `rcu_head` that frees it a grace period after
 /// it was replaced.
 #[repr(C)]

@@ -19,6 +19,12 @@ impl Skb {
         unsafe { raw::rteam_skb_len(self.0.as_ptr()) }
     }
 
+    /// The team's tx queue the stack put the frame on.
+    pub fn queue_mapping(&self) -> u16 {
+        // SAFETY: we own the skb.
+        unsafe { raw::rteam_skb_queue_mapping(self.0.as_ptr()) }
+    }
+
     pub fn free(self) {
         // SAFETY: we own the skb; it is consumed.
         unsafe { raw::rteam_skb_free(self.0.as_ptr()) }

@@ -6,7 +6,9 @@
 # Each cycle: a team device is created in the next mode, four ports join it, and while a
 # UDP flood (iperf3) and a ping flood run over it: ports are disabled/enabled, their peers
 # flap, one port leaves and rejoins, mode-specific options change (activeport, loadbalance
-# hash mapping and stats), a port's TSO is switched off and on (NETDEV_FEAT_CHANGE), every
+# hash mapping and stats), a port's TSO is switched off and on (NETDEV_FEAT_CHANGE), a VLAN
+# device is stacked on the team, a multicast address and promiscuity come and go, a port
+# claims the tx queue a tc filter puts every frame on (queue override), every
 # option write is checked, rteam's teamd drives a loadbalance team with a BPF tx hash and
 # its balancer; then the device is deleted with its ports and traffic still on it (each
 # cycle must have sent packets through it).
@@ -92,6 +94,10 @@ CONF
     teamnl team0 setoption mode "$mode" || fail "cycle $cycles: cannot set mode $mode"
     ip addr add 192.0.2.1/24 dev team0
     ip link set team0 up
+    # every frame on tx queue 1, which p1 claims in the first round of three
+    tc qdisc add dev team0 clsact &&
+        tc filter add dev team0 egress matchall action skbedit queue_mapping 1 ||
+        fail "cycle $cycles: cannot put team0's frames on queue 1"
     for p in "${PORTS[@]}"; do
         ip link set "$p" down
         ip link set "$p" master team0 || fail "cycle $cycles: cannot enslave $p"
@@ -110,6 +116,10 @@ CONF
             for h in 0 17 99 255; do opt setoption lb_tx_hash_to_port_mapping "$(cat /sys/class/net/p$((h % 4))/ifindex)" -a "$h"; done
             opt getoption lb_hash_stats -a 17 ;;
         esac
+        # p3 leaves and joins below with the team promiscuous and holding an extra
+        # multicast address
+        ip maddr add "33:33:00:00:00:1$round" dev team0 || fail "cycle $cycles: ip maddr add failed"
+        ip link set team0 promisc on allmulticast on
         opt setoption notify_peers_count $((round % 3))
         opt setoption mcast_rejoin_count $((round % 2))
         opt setoption enabled false -p p2
@@ -128,7 +138,17 @@ CONF
         # features); the port's own ethtool call must work.
         ethtool -K p0 tso off || fail "cycle $cycles: ethtool -K p0 tso off failed"
         ethtool -K p0 tso on || fail "cycle $cycles: ethtool -K p0 tso on failed"
-        ops=$((ops + 18))
+        # Receive filters, VLANs and queue override under traffic; the VLAN devices stay
+        # until the team goes, with them.
+        ip link add link team0 name "team0.$round" type vlan id "$round" ||
+            fail "cycle $cycles: cannot add VLAN $round on team0"
+        ip link set "team0.$round" up
+        opt setoption queue_id "$round" -p p1
+        opt setoption priority "$((3 - round))" -p p1
+        sleep 0.3
+        ip link set team0 promisc off allmulticast off
+        ip maddr del "33:33:00:00:00:1$round" dev team0 || fail "cycle $cycles: ip maddr del failed"
+        ops=$((ops + 27))
         sleep 0.5
     done
     # Few in activebackup and loadbalance, with either driver: with no teamd to give the

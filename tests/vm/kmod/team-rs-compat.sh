@@ -105,6 +105,89 @@ else:
 PY
 }
 
+# port_filters PORT: what the team's receive filters left on PORT: its promiscuity count
+# (`ip -d link`), whether it is all-multicast (dev->flags in sysfs has IFF_ALLMULTI 0x200
+# while its count is above 0; `ip link` shows only what a user set) and whether the team's
+# extra unicast and multicast addresses are in its lists. A veth has no unicast filter, so
+# an extra unicast address alone makes it promiscuous once (the core's uc_promisc).
+port_filters() {
+    local flags promisc uc mc
+    flags=$(($(cat "/sys/class/net/$1/flags")))
+    promisc=$(ip -d link show dev "$1" | grep -o 'promiscuity [0-9]*')
+    uc=$(bridge fdb show dev "$1" | grep -c '^02:00:00:00:01:01 ')
+    mc=$(ip maddr show dev "$1" | grep -c '33:33:00:00:12:34')
+    echo "$1: $promisc allmulti $(((flags >> 9) & 1)) uc $uc mc $mc"
+}
+
+# rx_filters TEAM: the team's unicast/multicast lists and promisc/allmulti reach its ports
+# (veth0 is a port of TEAM and up; veth1 joins and leaves).
+rx_filters() {
+    bridge fdb add 02:00:00:00:01:01 dev "$1" self permanent && echo "team uc address: ok"
+    ip maddr add 33:33:00:00:12:34 dev "$1" && echo "team mc address: ok"
+    port_filters veth0 | sed 's/^/addresses on the team: /'
+    ip link set "$1" promisc on allmulticast on
+    port_filters veth0 | sed 's/^/team promisc+allmulti: /'
+    ip link set veth1 master "$1" && echo "enslave veth1 into a promisc team: ok"
+    port_filters veth1 | sed 's/^/joined a promisc team: /'
+    ip link set veth1 nomaster && echo "release veth1: ok"
+    port_filters veth1 | sed 's/^/released: /'
+    ip link set "$1" promisc off allmulticast off
+    port_filters veth0 | sed 's/^/team promisc+allmulti off: /'
+    ip link set "$1" down
+    port_filters veth0 | sed 's/^/team down: /'
+    ip link set "$1" up
+    port_filters veth0 | sed 's/^/team up again: /'
+    ip maddr del 33:33:00:00:12:34 dev "$1"
+    bridge fdb del 02:00:00:00:01:01 dev "$1" self
+    port_filters veth0 | sed 's/^/addresses removed: /'
+}
+
+# tx_via TEAM: which of veth0/veth1 the team sent 4 pings (and whatever else it sent
+# meanwhile) out on, by their tx counters: "veth0", "veth1", "both" or "none".
+tx_via() {
+    local a0 a1 b0 b1
+    a0=$(cat /sys/class/net/veth0/statistics/tx_packets)
+    a1=$(cat /sys/class/net/veth1/statistics/tx_packets)
+    ping -c 4 -i 0.2 -W 1 -q 192.0.2.2 > /dev/null 2>&1
+    b0=$(cat /sys/class/net/veth0/statistics/tx_packets)
+    b1=$(cat /sys/class/net/veth1/statistics/tx_packets)
+    if [ "$b0" -gt "$a0" ] && [ "$b1" -gt "$a1" ]; then echo both
+    elif [ "$b0" -gt "$a0" ]; then echo veth0
+    elif [ "$b1" -gt "$a1" ]; then echo veth1
+    else echo none; fi
+}
+
+# queue_override TEAM (roundrobin, veth0 a port): a tc egress filter puts every frame on
+# tx queue 2; a port claiming queue 2 sends them all, in whatever mode. With two claimants
+# team_rs.ko sends on the lowest priority value, then the lower enabled index, as team.ko's
+# comparator says; team.ko's list insertion puts a claimant that beats the first one at
+# the end instead, so the first claimant keeps the queue: those lines start "qom " and are
+# a listed difference.
+queue_override() {
+    ip link set veth1 master "$1" && echo "enslave veth1 for queue override: ok"
+    echo "no override (roundrobin): $(tx_via "$1")"
+    tc qdisc add dev "$1" clsact &&
+        tc filter add dev "$1" egress matchall action skbedit queue_mapping 2 &&
+        echo "tc: every frame on queue 2"
+    echo "queue 2 unclaimed: $(tx_via "$1")"
+    teamnl "$1" setoption queue_id 2 -p veth1
+    echo "veth1 claims queue 2: $(tx_via "$1")"
+    teamnl "$1" setoption queue_id 2 -p veth0
+    echo "qom veth0 claims it too, same priority, lower index: $(tx_via "$1")"
+    teamnl -p veth1 -- "$1" setoption priority -1
+    echo "qom veth1 priority -1: $(tx_via "$1")"
+    teamnl "$1" setoption enabled false -p veth1
+    echo "veth1 disabled: $(tx_via "$1")"
+    teamnl "$1" setoption enabled true -p veth1
+    echo "qom veth1 enabled again: $(tx_via "$1")"
+    teamnl "$1" setoption queue_id 16 -p veth1 2>&1 | sed 's/^/queue_id 16 of 16 queues: /'
+    tc qdisc del dev "$1" clsact
+    teamnl "$1" setoption queue_id 0 -p veth0
+    teamnl "$1" setoption queue_id 0 -p veth1
+    teamnl "$1" setoption priority 0 -p veth1
+    ip link set veth1 nomaster && echo "release veth1 after queue override: ok"
+}
+
 # One pass of the steps; prints what userspace sees, ifindexes replaced by names.
 steps() {
     ip netns add peer
@@ -175,6 +258,8 @@ steps() {
         [ "$n" -ge 3 ] && echo "team counts $dir packets" || echo "team counts $n $dir packets"
     done
     [ "$(cat /sys/class/net/veth0/address)" = "$(cat /sys/class/net/team1/address)" ] && echo "port has the team MAC"
+    rx_filters team1
+    queue_override team1
     # a port enable of a running team notifies the peers notify_peers_count times,
     # notify_peers_interval ms apart: gratuitous ARPs for the team's address
     teamnl team1 setoption notify_peers_count 3
@@ -246,9 +331,9 @@ steps > /tmp/kmod-run/rust.out 2>&1
 check "team_rs.ko unloads" rmmod team_rs
 echo "--- team.ko"; cat /tmp/kmod-run/c.out
 echo "--- team_rs.ko"; cat /tmp/kmod-run/rust.out
-echo "--- diff (team.ko vs team_rs.ko; the 'tso' lines are checked apart)"
-grep -v '^tso ' /tmp/kmod-run/c.out > /tmp/kmod-run/c.cmp
-grep -v '^tso ' /tmp/kmod-run/rust.out > /tmp/kmod-run/rust.cmp
+echo "--- diff (team.ko vs team_rs.ko; the 'tso' and 'qom' lines are checked apart)"
+grep -Ev '^(tso|qom) ' /tmp/kmod-run/c.out > /tmp/kmod-run/c.cmp
+grep -Ev '^(tso|qom) ' /tmp/kmod-run/rust.out > /tmp/kmod-run/rust.cmp
 diff /tmp/kmod-run/c.cmp /tmp/kmod-run/rust.cmp
 check "same output on both drivers" diff -q /tmp/kmod-run/c.cmp /tmp/kmod-run/rust.cmp
 # team_rs.ko's tso_max_size: a fresh device's with no port, else the ports' smallest.
@@ -263,13 +348,23 @@ tso_ok() {
 check "team_rs.ko: tso_max_size is the ports' smallest" tso_ok
 # That is a deliberate difference, in the one list (tests/vm/known-differences) and still
 # real: an entry whose lines came out equal would be stale.
-tso_listed() {
-    awk '$1 == "team-rs-compat" && $2 == "tso" && $3 == "tso-max-size" { n++ } END { exit n != 1 }' \
+listed() { # kind case
+    awk -v k="$1" -v c="$2" '$1 == "team-rs-compat" && $2 == k && $3 == c { n++ } END { exit n != 1 }' \
         /opt/rteam/tests/known-differences
 }
-tso_differs() { ! diff -q <(grep '^tso ' /tmp/kmod-run/c.out) <(grep '^tso ' /tmp/kmod-run/rust.out) >/dev/null; }
-check "known-differences lists team-rs-compat tso tso-max-size" tso_listed
-check "the listed tso_max_size difference still differs" tso_differs
+differs() { # line prefix
+    ! diff -q <(grep "^$1 " /tmp/kmod-run/c.out) <(grep "^$1 " /tmp/kmod-run/rust.out) >/dev/null
+}
+check "known-differences lists team-rs-compat tso tso-max-size" listed tso tso-max-size
+check "the listed tso_max_size difference still differs" differs tso
+# Queue override with two claimants (see queue_override): team_rs.ko's choice, and
+# team.ko's still another.
+for line in "qom veth0 claims it too, same priority, lower index: veth0" \
+    "qom veth1 priority -1: veth1" "qom veth1 enabled again: veth1"; do
+    check "team_rs.ko: $line" grep -qxF "$line" /tmp/kmod-run/rust.out
+done
+check "known-differences lists team-rs-compat qom claim-order" listed qom claim-order
+check "the listed queue override difference still differs" differs qom
 # The port's change must show on the team (else both could equally miss it).
 feat_follows() { # output file
     ! diff -q <(sed -n 's/^port tx off: //p' "$1") <(sed -n 's/^port tx on: //p' "$1") > /dev/null
@@ -284,6 +379,16 @@ expected=(
     "release veth0: ok" "delete: ok" "veth1 still enslaved: 0" "enslave veth0 in team1: ok"
     "ping over roundrobin: ok" "team counts rx packets" "team counts tx packets"
     "port has the team MAC" "gratuitous ARPs after a port enable: 3" "delete team1: ok"
+    "addresses on the team: veth0: promiscuity 1 allmulti 0 uc 1 mc 1"
+    "team promisc+allmulti: veth0: promiscuity 2 allmulti 1 uc 1 mc 1"
+    "joined a promisc team: veth1: promiscuity 2 allmulti 1 uc 1 mc 1"
+    "released: veth1: promiscuity 0 allmulti 0 uc 0 mc 0"
+    "team promisc+allmulti off: veth0: promiscuity 1 allmulti 0 uc 1 mc 1"
+    "team down: veth0: promiscuity 0 allmulti 0 uc 0 mc 0"
+    "team up again: veth0: promiscuity 1 allmulti 0 uc 1 mc 1"
+    "addresses removed: veth0: promiscuity 0 allmulti 0 uc 0 mc 0"
+    "tc: every frame on queue 2" "no override (roundrobin): both"
+    "queue 2 unclaimed: both" "veth1 claims queue 2: veth1" "veth1 disabled: veth0"
     "enslave veth0 in team2: ok" "enslave veth1 in team2: ok" "map bucket 7: ok"
     "bucket 7 reads back" "256 bucket writes: ok, without waiting" "bucket 200 reads back"
     "ping over loadbalance: ok" "lb_port_stats veth0: counted" "lb_port_stats veth1: zero"
