@@ -167,7 +167,20 @@ int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev)
 
 void rteam_tx_stats(struct net_device *dev, unsigned int len) { dev_sw_netstats_tx_add(dev, 1, len); }
 void rteam_tx_dropped(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
-void rteam_rx_stats(struct net_device *dev, unsigned int len) { dev_sw_netstats_rx_add(dev, len); }
+/*
+ * A frame the team takes, counted as team.ko counts it: its length past the MAC header, and
+ * multicast by the port's verdict. multicast is not in the per-CPU tstats, so it goes to
+ * dev->stats (atomically), which dev_get_tstats64() adds in.
+ */
+void rteam_rx_stats(struct net_device *dev, const struct sk_buff *skb)
+{
+	dev_sw_netstats_rx_add(dev, skb->len);
+	if (skb->pkt_type == PACKET_MULTICAST)
+		DEV_STATS_INC(dev, multicast);
+}
+
+/* a frame a disabled or inactive port leaves to exact-match listeners, as team.ko counts it */
+void rteam_rx_nohandler(struct net_device *dev) { dev_core_stats_rx_nohandler_inc(dev); }
 
 void rteam_rcu_read_lock(void) { rcu_read_lock(); }
 void rteam_rcu_read_unlock(void) { rcu_read_unlock(); }

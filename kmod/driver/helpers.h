@@ -47,7 +47,8 @@ unsigned int rteam_real_tx_queues(const struct net_device *dev);
 u16 rteam_skb_queue_mapping(const struct sk_buff *skb);
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev);
 void rteam_tx_stats(struct net_device *dev, unsigned int len);
-void rteam_rx_stats(struct net_device *dev, unsigned int len);
+void rteam_rx_stats(struct net_device *dev, const struct sk_buff *skb);
+void rteam_rx_nohandler(struct net_device *dev);
 void rteam_tx_dropped(struct net_device *dev);
 
 void rteam_rcu_read_lock(void);

@@ -76,8 +76,7 @@ impl Dev {
     }
 
     pub fn is_up(self) -> bool {
-        // SAFETY: live device.
-        unsafe { raw::rteam_dev_flags(self.as_ptr()) & raw::net_device_flags_IFF_UP != 0 }
+        self.flags() & raw::net_device_flags_IFF_UP != 0
     }
 
     pub fn is_loopback(self) -> bool {

@@ -326,14 +326,9 @@ unsafe extern "C" fn ndo_select_queue(
     skb: *mut raw::sk_buff,
     _sb_dev: *mut raw::net_device,
 ) -> u16 {
-    // SAFETY: the core hands us the live team device and an skb it owns
-    // for this call.
-    let (q, n) = unsafe {
-        (
-            raw::rteam_skb_pick_queue(skb),
-            raw::rteam_real_tx_queues(dev),
-        )
-    };
+    // SAFETY: the core hands us an skb it owns for this call.
+    let q = unsafe { raw::rteam_skb_pick_queue(skb) };
+    let n = dev_of(dev).real_tx_queues();
     if n == 0 {
         0
     } else {
@@ -415,15 +410,21 @@ pub unsafe extern "C" fn rteam_handle_frame(
         return raw::rx_handler_result_RX_HANDLER_PASS;
     };
     let frame = RxFrame(NonNull::new(skb).unwrap_or(NonNull::dangling()));
+    // The team's counters as team.ko keeps them (its per-CPU stats are the
+    // core's TSTATS, its nohandler count the core's). A frame passed back to
+    // the port is not the team's, and team.ko counts nothing for it.
     match crate::rx::receive(&team_dev.private().fast, port, &frame) {
         crate::rx::Verdict::Pass => raw::rx_handler_result_RX_HANDLER_PASS,
-        crate::rx::Verdict::Exact => raw::rx_handler_result_RX_HANDLER_EXACT,
+        crate::rx::Verdict::Exact => {
+            // SAFETY: the team device is live for this RCU read section.
+            unsafe { raw::rteam_rx_nohandler(team) };
+            raw::rx_handler_result_RX_HANDLER_EXACT
+        }
         crate::rx::Verdict::Another => {
-            // SAFETY: we own the (unshared) skb in the handler; the team's per-CPU
-            // stats are allocated by the core (TSTATS). Counted as team.ko does:
-            // frames the team takes, at their length past the MAC header.
+            // SAFETY: we own the (unshared) skb in the handler, and the team
+            // device is live.
             unsafe {
-                raw::rteam_rx_stats(team, raw::rteam_skb_len(skb));
+                raw::rteam_rx_stats(team, skb);
                 raw::rteam_skb_set_dev(skb, team);
             }
             raw::rx_handler_result_RX_HANDLER_ANOTHER

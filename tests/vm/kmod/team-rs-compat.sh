@@ -112,7 +112,7 @@ PY
 # an extra unicast address alone makes it promiscuous once (the core's uc_promisc).
 port_filters() {
     local flags promisc uc mc
-    flags=$(($(cat "/sys/class/net/$1/flags")))
+    flags=$(($(<"/sys/class/net/$1/flags")))
     promisc=$(ip -d link show dev "$1" | grep -o 'promiscuity [0-9]*')
     uc=$(bridge fdb show dev "$1" | grep -c '^02:00:00:00:01:01 ')
     mc=$(ip maddr show dev "$1" | grep -c '33:33:00:00:12:34')
@@ -146,11 +146,11 @@ rx_filters() {
 # meanwhile) out on, by their tx counters: "veth0", "veth1", "both" or "none".
 tx_via() {
     local a0 a1 b0 b1
-    a0=$(cat /sys/class/net/veth0/statistics/tx_packets)
-    a1=$(cat /sys/class/net/veth1/statistics/tx_packets)
+    a0=$(</sys/class/net/veth0/statistics/tx_packets)
+    a1=$(</sys/class/net/veth1/statistics/tx_packets)
     ping -c 4 -i 0.2 -W 1 -q 192.0.2.2 > /dev/null 2>&1
-    b0=$(cat /sys/class/net/veth0/statistics/tx_packets)
-    b1=$(cat /sys/class/net/veth1/statistics/tx_packets)
+    b0=$(</sys/class/net/veth0/statistics/tx_packets)
+    b1=$(</sys/class/net/veth1/statistics/tx_packets)
     if [ "$b0" -gt "$a0" ] && [ "$b1" -gt "$a1" ]; then echo both
     elif [ "$b0" -gt "$a0" ]; then echo veth0
     elif [ "$b1" -gt "$a1" ]; then echo veth1
@@ -188,6 +188,49 @@ queue_override() {
     ip link set veth1 nomaster && echo "release veth1 after queue override: ok"
 }
 
+# peer_frames DST ETHERTYPE: the peer sends 3 frames to DST (12 hex digits) on veth0p.
+peer_frames() {
+    ip netns exec peer python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("veth0p", 0))
+frame = bytes.fromhex(sys.argv[1]) + s.getsockname()[4] + bytes.fromhex(sys.argv[2]) + bytes(46)
+for _ in range(3):
+    s.send(frame)
+' "$1" "$2"
+}
+
+# counted TEAM COUNTER BEFORE: how the team's COUNTER moved while the peer sent 3 frames.
+counted() {
+    local moved
+    moved=$(($(<"/sys/class/net/$1/statistics/$2") - $3))
+    case $moved in
+    0) echo "$2: unchanged" ;;
+    [3-9] | [1-9][0-9]*) echo "$2: +3 or more" ;;
+    *) echo "$2: $moved" ;;
+    esac
+}
+
+# rx_counters TEAM (veth0 its only port, up): the team's receive counters as team.ko keeps
+# them: multicast among the frames it takes; frames a disabled port leaves to exact-match
+# listeners (rx_nohandler). Link-local frames it hands back to the port are not the team's:
+# no drop is counted (team.ko returns before its counters). The frames' ethertype has no
+# listener, so the stack drops them after the count.
+rx_counters() {
+    local st=/sys/class/net/$1/statistics before
+    before=$(<"$st/multicast")
+    peer_frames 01005e000001 88b5
+    counted "$1" multicast "$before"
+    teamnl "$1" setoption enabled false -p veth0
+    before=$(<"$st/rx_nohandler")
+    peer_frames "$(tr -d : <"/sys/class/net/$1/address")" 88b5
+    counted "$1" rx_nohandler "$before"
+    before=$(<"$st/rx_dropped")
+    peer_frames 0180c200000e 88cc
+    counted "$1" rx_dropped "$before"
+    teamnl "$1" setoption enabled true -p veth0
+}
+
 # One pass of the steps; prints what userspace sees, ifindexes replaced by names.
 steps() {
     ip netns add peer
@@ -212,8 +255,8 @@ steps() {
     ip link set lo master team0 2>&1 | sed 's/^/enslave lo: /'
     teamnl team0 setoption mode roundrobin 2>&1 | sed 's/^/mode change with ports: /'
     local i0 i1
-    i0=$(cat /sys/class/net/veth0/ifindex)
-    i1=$(cat /sys/class/net/veth1/ifindex)
+    i0=$(</sys/class/net/veth0/ifindex)
+    i1=$(</sys/class/net/veth1/ifindex)
     teamnl team0 ports | sed "s/^ *$i0: /veth0: /; s/^ *$i1: /veth1: /" | sort
     teamnl team0 options | sed "s/(port:veth0)/(port:P0)/; s/(port:veth1)/(port:P1)/" | sort
     teamnl team0 setoption activeport 999 2>&1 | sed 's/^/activeport bad: /'
@@ -254,10 +297,11 @@ steps() {
     ping -c 3 -i 0.3 -W 2 -q 192.0.2.2 > /dev/null 2>&1 && echo "ping over roundrobin: ok" || echo "ping over roundrobin: failed"
     # the three replies (and the ARP exchange) are counted on the team, both ways
     for dir in rx tx; do
-        n=$(cat "/sys/class/net/team1/statistics/${dir}_packets")
+        n=$(<"/sys/class/net/team1/statistics/${dir}_packets")
         [ "$n" -ge 3 ] && echo "team counts $dir packets" || echo "team counts $n $dir packets"
     done
-    [ "$(cat /sys/class/net/veth0/address)" = "$(cat /sys/class/net/team1/address)" ] && echo "port has the team MAC"
+    [ "$(</sys/class/net/veth0/address)" = "$(</sys/class/net/team1/address)" ] && echo "port has the team MAC"
+    rx_counters team1
     rx_filters team1
     queue_override team1
     # a port enable of a running team notifies the peers notify_peers_count times,
@@ -275,12 +319,12 @@ steps() {
     # loadbalance: array options, mapping rules, data path (the team takes
     # the port's MAC, loadbalance leaves port MACs alone).
     ip link add team2 type team
-    ip link set team2 address "$(cat /sys/class/net/veth0/address)"
+    ip link set team2 address "$(</sys/class/net/veth0/address)"
     teamnl team2 setoption mode loadbalance
     ip link set veth0 master team2 && echo "enslave veth0 in team2: ok"
     ip link set veth1 master team2 && echo "enslave veth1 in team2: ok"
-    i0=$(cat /sys/class/net/veth0/ifindex)
-    i1=$(cat /sys/class/net/veth1/ifindex)
+    i0=$(</sys/class/net/veth0/ifindex)
+    i1=$(</sys/class/net/veth1/ifindex)
     teamnl team2 options | sed "s/(port:veth0)/(port:P0)/; s/(port:veth1)/(port:P1)/" | sort | uniq -c
     teamnl team2 setoption lb_tx_method bogus 2>&1 | sed 's/^/lb_tx_method bogus: /'
     teamnl team2 setoption lb_tx_method hash_to_port_mapping && teamnl team2 getoption lb_tx_method
@@ -378,6 +422,7 @@ expected=(
     "activeport reads back" "team carrier (ports down at peer): 0" "team carrier (ports up): 1"
     "release veth0: ok" "delete: ok" "veth1 still enslaved: 0" "enslave veth0 in team1: ok"
     "ping over roundrobin: ok" "team counts rx packets" "team counts tx packets"
+    "multicast: +3 or more" "rx_nohandler: +3 or more" "rx_dropped: unchanged"
     "port has the team MAC" "gratuitous ARPs after a port enable: 3" "delete team1: ok"
     "addresses on the team: veth0: promiscuity 1 allmulti 0 uc 1 mc 1"
     "team promisc+allmulti: veth0: promiscuity 2 allmulti 1 uc 1 mc 1"
