@@ -158,11 +158,9 @@ impl Served for Team {
         ifname: &str,
         text: &str,
     ) -> Reply {
-        if lookup.link_by_name(ifname).await.is_none() {
-            return Reply::error(ErrorCode::NoSuchDev);
-        }
-        let Ok(value @ Value::Object(_)) = parse_strict(text) else {
-            return Reply::error(ErrorCode::ConfigUpdateFail);
+        let value = match handler::port_config_object(lookup, ifname, text).await {
+            Ok(v) => v,
+            Err(reply) => return reply,
         };
         if let Some(ports) = self.config.get_mut("ports").and_then(Value::as_object_mut) {
             ports.insert(ifname.to_string(), value);

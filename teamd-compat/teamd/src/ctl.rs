@@ -4,13 +4,12 @@
 use serde_json::Value;
 use team_nl_client::team_nl::{OptionItem, OptionValue};
 use team_nl_client::Link;
-use teamd_ctl_proto::json::parse_strict;
 use teamd_ctl_proto::method::ErrorCode;
 use teamd_ctl_proto::usock::Reply;
 
 use crate::core::Daemon;
 // the handler and its traits, under the path the transports use
-pub use crate::handler::{actual_doc, handle, Lookup, Served};
+pub use crate::handler::{actual_doc, handle, port_config_object, Lookup, Served};
 use crate::kernel::{KResult, Kernel};
 use crate::log;
 use crate::reload;
@@ -88,21 +87,9 @@ async fn port_config_update<K: Kernel, L: Lookup>(
     ifname: &str,
     text: &str,
 ) -> Reply {
-    if lookup.link_by_name(ifname).await.is_none() {
-        return err(ErrorCode::NoSuchDev);
-    }
-    let value = match parse_strict(text) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => {
-            log::err(&format!("{ifname}: Failed to obtain port config object"));
-            return err(ErrorCode::ConfigUpdateFail);
-        }
-        Err(e) => {
-            log::err(&format!(
-                "{ifname}: Failed to parse port config string: {e}"
-            ));
-            return err(ErrorCode::ConfigUpdateFail);
-        }
+    let value = match port_config_object(lookup, ifname, text).await {
+        Ok(v) => v,
+        Err(reply) => return reply,
     };
     d.ctx.config.set(&["ports", ifname], value);
     let Some(ifindex) = d.ctx.port_by_name(ifname).map(|p| p.ifindex) else {

@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 use team_nl_client::Link;
-use teamd_ctl_proto::json::dump_pretty;
+use teamd_ctl_proto::json::{dump_pretty, parse_strict};
 use teamd_ctl_proto::method::{ErrorCode, Method};
 use teamd_ctl_proto::usock::{Call, Reply};
 
@@ -22,6 +22,32 @@ pub trait Lookup {
 
 fn err(code: ErrorCode) -> Reply {
     Reply::error(code)
+}
+
+/// The checks every `PortConfigUpdate` starts with, whoever serves it: the
+/// port's link exists, and the text is one JSON object (logged as C teamd
+/// logs it). `Err` is the reply to send.
+pub async fn port_config_object<L: Lookup>(
+    lookup: &L,
+    ifname: &str,
+    text: &str,
+) -> Result<Value, Reply> {
+    if lookup.link_by_name(ifname).await.is_none() {
+        return Err(err(ErrorCode::NoSuchDev));
+    }
+    match parse_strict(text) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => {
+            log::err(&format!("{ifname}: Failed to obtain port config object"));
+            Err(err(ErrorCode::ConfigUpdateFail))
+        }
+        Err(e) => {
+            log::err(&format!(
+                "{ifname}: Failed to parse port config string: {e}"
+            ));
+            Err(err(ErrorCode::ConfigUpdateFail))
+        }
+    }
 }
 
 /// The config `doc` with `ports` cut down (or extended) to `present`.

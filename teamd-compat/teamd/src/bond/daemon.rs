@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 use team_nl_client::{Error, Link, Rtnl};
-use teamd_ctl_proto::json::parse_strict;
 use teamd_ctl_proto::method::ErrorCode;
 use teamd_ctl_proto::usock::Reply;
 
@@ -156,15 +155,9 @@ impl Served for BondDaemon {
         text: &str,
     ) -> Reply {
         let fail = || Reply::error(ErrorCode::ConfigUpdateFail);
-        if lookup.link_by_name(ifname).await.is_none() {
-            return Reply::error(ErrorCode::NoSuchDev);
-        }
-        let value = match parse_strict(text) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                log::err(&format!("{ifname}: Failed to parse port config string"));
-                return fail();
-            }
+        let value = match ctl::port_config_object(lookup, ifname, text).await {
+            Ok(v) => v,
+            Err(reply) => return reply,
         };
         let mut config = self.config.clone();
         config.set(&["ports", ifname], value);
