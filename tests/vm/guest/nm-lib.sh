@@ -112,10 +112,10 @@ teamd_argv() {
 # wait_wall SECS CMD...: rerun CMD until it succeeds or SECS of wall time have passed (each
 # try of a slow command counts; lib.sh's wait_for counts tries); false on timeout.
 wait_wall() {
-    local end=$(($(date +%s) + $1))
+    local end=$((EPOCHSECONDS + $1))
     shift
     until "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -lt "$end" ] || return 1
+        [ "$EPOCHSECONDS" -lt "$end" ] || return 1
         sleep 0.2
     done
 }

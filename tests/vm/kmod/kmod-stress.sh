@@ -43,7 +43,7 @@ done
 ip netns exec peer sh -c 'while :; do iperf3 -s -1 >/dev/null 2>&1; done' &
 server_loop=$!
 
-end=$(($(date +%s) + DURATION))
+end=$(($EPOCHSECONDS + DURATION))
 STOP=/tmp/kmod-stress.stop
 rm -f "$STOP"
 # Traffic loops: each client ends when the team goes away and starts again.
@@ -68,7 +68,7 @@ plain=0
 ops=0
 sent=""
 # A teamd cycle after every third plain one: the first six cycles cover every mode.
-while [ "$(date +%s)" -lt "$end" ] || [ "$cycles" -lt $((${#MODES[@]} + 1)) ]; do
+while [ "$EPOCHSECONDS" -lt "$end" ] || [ "$cycles" -lt $((${#MODES[@]} + 1)) ]; do
     cycles=$((cycles + 1))
     if [ $((cycles % 4)) = 0 ]; then
         # rteam's teamd: loadbalance with a BPF tx hash and the balancer moving hashes
@@ -154,14 +154,14 @@ CONF
     # Few in activebackup and loadbalance, with either driver: with no teamd to give the
     # ports the team's MAC, replies reaching another port than the first are not for it
     # (ARP stalls), and only four loadbalance hashes are mapped.
-    tx=$(cat /sys/class/net/team0/statistics/tx_packets)
+    tx=$(</sys/class/net/team0/statistics/tx_packets)
     [ "$tx" -gt 0 ] || fail "cycle $cycles ($mode): no packet was sent through team0"
     sent+=" $mode:$tx"
     # gone with its ports enslaved and traffic on it
     ip link del team0 || fail "cycle $cycles: cannot delete team0"
     ops=$((ops + 1))
 done
-echo "stress: $cycles cycles, about $ops driver operations in $(($(date +%s) - end + DURATION)) s under traffic"
+echo "stress: $cycles cycles, about $ops driver operations in $(($EPOCHSECONDS - end + DURATION)) s under traffic"
 echo "packets sent through team0 per cycle:$sent"
 touch "$STOP"
 kill "$udp_loop" "$ping_loop" "$server_loop" 2>/dev/null

@@ -31,7 +31,7 @@ source /opt/rteam/tests/guest/nm-lib.sh
 CONV=/opt/rteam/bin/teamd-convert
 [ -x "$CONV" ] || fail "$CONV missing"
 SYS=/sys/class/net/bond0/bonding
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 pings() { ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1; }
 opt() { bond_opt bond0 "$1"; }
@@ -51,7 +51,7 @@ refused() {
     cat "/tmp/$name.err"
     check "$name: to-bond --to ip exits non-zero" test "$rc" != 0
     check "$name: the message names $setting" grep -qF -- "$setting" "/tmp/$name.err"
-    check_eq "" "$(cat "/tmp/$name.out")" "$name: nothing on stdout"
+    check_eq "" "$(<"/tmp/$name.out")" "$name: nothing on stdout"
     "$CONV" to-bond "/tmp/cfg/$name.json" --to ip --rename bond0 2>/dev/null | sh
     check "$name: its output run by sh creates no bond" no_bond
     "$CONV" to-bond "/tmp/cfg/$name.json" --to nm --out "/tmp/$name.nm" 2>/dev/null
@@ -70,7 +70,7 @@ check "nsna: the message names nsna_ping" grep -q nsna_ping /tmp/nsna.err
 to_bond() {
     local name=$1 src=$2 out
     "$CONV" to-bond "$src" --to ip --rename bond0 >"/tmp/$name.sh" 2>"/tmp/$name.err" ||
-        fail "$name: to-bond failed: $(cat "/tmp/$name.err")"
+        fail "$name: to-bond failed: $(<"/tmp/$name.err")"
     cat "/tmp/$name.sh" "/tmp/$name.err"
     out=$(sh "/tmp/$name.sh" 2>&1) || fail "$name: the ip commands failed: $out"
     check_eq "" "$out" "$name: the ip commands run (silently)"
@@ -84,7 +84,7 @@ options() {
     for kv in "$@"; do
         check_eq "${kv#*=}" "$(opt "${kv%%=*}")" "$name: bonding ${kv%%=*} is ${kv#*=}"
     done
-    check_eq "p0 p1" "$(cat "$SYS/slaves")" "$name: p0 and p1 enslaved"
+    check_eq "p0 p1" "$(<"$SYS/slaves")" "$name: p0 and p1 enslaved"
 }
 
 # lose NAME PORT [DURING AFTER]: PORT's far end goes down: bonding marks it down (and with
@@ -156,11 +156,11 @@ printf '%s\n' '{"device": "team0", "runner": {"name": "roundrobin"},
 to_bond roundrobin /tmp/cfg/rr.json
 options roundrobin mode=balance-rr miimon=100
 check "roundrobin: the peer answers across bond0" wait_wall 30 pings
-tx0=$(cat /sys/class/net/p0/statistics/tx_packets)
-tx1=$(cat /sys/class/net/p1/statistics/tx_packets)
+tx0=$(</sys/class/net/p0/statistics/tx_packets)
+tx1=$(</sys/class/net/p1/statistics/tx_packets)
 ping -c 10 -i 0.1 -W 2 192.0.2.2 >/dev/null
-check "roundrobin: p0 transmits" test "$(cat /sys/class/net/p0/statistics/tx_packets)" -ge $((tx0 + 5))
-check "roundrobin: p1 transmits" test "$(cat /sys/class/net/p1/statistics/tx_packets)" -ge $((tx1 + 5))
+check "roundrobin: p0 transmits" test "$(</sys/class/net/p0/statistics/tx_packets)" -ge $((tx0 + 5))
+check "roundrobin: p1 transmits" test "$(</sys/class/net/p1/statistics/tx_packets)" -ge $((tx1 + 5))
 lose roundrobin p1
 del_bond
 
@@ -194,4 +194,4 @@ lose lacp p0
 check "lacp: both ports aggregated again" wait_wall 30 aggregated 2
 del_bond
 
-echo "convert-bond: $CHECKS checks passed in $(($(date +%s) - t_start)) s"
+echo "convert-bond: $CHECKS checks passed in $(($EPOCHSECONDS - t_start)) s"

@@ -38,7 +38,7 @@ CONV=$R/teamd-convert
 CTL=$(local_copy "$R/teamdctl")
 OURS=$(local_copy "$R/teamd")
 KEYS=/etc/NetworkManager/system-connections
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 item() { timeout 12 "$CTL" nmteam0 state item get "$1" 2>&1; }
 pings() { ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1; }
@@ -198,4 +198,4 @@ nm_case kickstart-lacp lacp '{"lacp_prio":10,"prio":100}' '{"prio":-10}' \
     kickstart /tmp/ks/ks-lacp.cfg
 
 nm_stop
-echo "convert-nm: $CHECKS checks passed in $(($(date +%s) - t_start)) s"
+echo "convert-nm: $CHECKS checks passed in $(($EPOCHSECONDS - t_start)) s"

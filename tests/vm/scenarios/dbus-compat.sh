@@ -98,7 +98,7 @@ checks=$((checks + 1))
 known_diff_load dbus-compat
 for what in missing extra; do
     grep -q 'Error org.freedesktop.DBus.Error.InvalidArgs' "/tmp/args.rteam.$what" ||
-        fail "$what argument: $(cat "/tmp/args.rteam.$what")"
+        fail "$what argument: $(<"/tmp/args.rteam.$what")"
     known_diff dbus-args "$what-argument" "$(tr '\n' ' ' <"/tmp/args.C.$what")" \
         "$(tr '\n' ' ' <"/tmp/args.rteam.$what")" || fail "$what argument: not listed"
 done
@@ -109,11 +109,11 @@ checks=$((checks + 1))
 for cmd in "config dump" "config dump actual" "state" "state dump" "state item get runner.active_port" \
     "port config dump p0" "port present p0"; do
     # shellcheck disable=SC2086
-    teamdctl -D team0 $cmd >/tmp/c.out 2>&1 || fail "teamdctl -D team0 $cmd failed: $(cat /tmp/c.out)"
+    teamdctl -D team0 $cmd >/tmp/c.out 2>&1 || fail "teamdctl -D team0 $cmd failed: $(</tmp/c.out)"
     checks=$((checks + 1))
 done
 # ... and the commands that change things (p1 was removed by the calls above)
-dctl() { teamdctl -D team0 "$@" >/tmp/c.out 2>&1 || fail "teamdctl -D team0 $* failed: $(cat /tmp/c.out)"; }
+dctl() { teamdctl -D team0 "$@" >/tmp/c.out 2>&1 || fail "teamdctl -D team0 $* failed: $(</tmp/c.out)"; }
 ip link set p1 down
 dctl port add p1
 wait_for -t 10 sh -c "teamdctl -D team0 port present p1"
@@ -127,7 +127,7 @@ dctl port remove p1
 wait_for -t 10 sh -c "! teamdctl -D team0 port present p1"
 checks=$((checks + 7))
 teamdctl -D team0 port add nosuchdev >/tmp/c.out 2>&1 && fail "port add of a missing device succeeded"
-grep -q 'org.libteam.teamdNoSuchDev' /tmp/c.out || fail "no NoSuchDev error name: $(cat /tmp/c.out)"
+grep -q 'org.libteam.teamdNoSuchDev' /tmp/c.out || fail "no NoSuchDev error name: $(</tmp/c.out)"
 # our teamdctl over D-Bus too
 $R/teamdctl -D team0 state item get runner.active_port | grep -qx p0 || fail "rteam teamdctl -D"
 checks=$((checks + 2))
@@ -164,9 +164,9 @@ checks=$((checks + 1))
 
 # The bus goes away and comes back: teamd keeps the team, serves the socket meanwhile,
 # and takes its name again.
-kill "$(cat /tmp/dbus.pid)"
+kill "$(</tmp/dbus.pid)"
 sleep 3
-kill -0 %1 2>/dev/null || fail "teamd exited when the bus went away: $(cat /tmp/teamd.log)"
+kill -0 %1 2>/dev/null || fail "teamd exited when the bus went away: $(</tmp/teamd.log)"
 $R/teamdctl team0 state item get runner.active_port >/dev/null || fail "usock stopped working"
 rm -f /run/dbus/pid
 dbus-daemon --system --fork --print-pid >/tmp/dbus.pid || fail "bus restart"

@@ -31,7 +31,7 @@ run ip link set a0 master team0
 run ip link set a1 master team0
 run $R/teamnl team0 ports
 run $R/teamnl team0 options
-run $R/teamnl team0 setoption activeport "$(cat /sys/class/net/a1/ifindex)"
+run $R/teamnl team0 setoption activeport "$(</sys/class/net/a1/ifindex)"
 run $R/teamnl -p a1 team0 getoption enabled
 run ip link del team0
 

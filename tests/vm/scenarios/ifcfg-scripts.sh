@@ -25,7 +25,7 @@ SCRIPTS=/etc/sysconfig/network-scripts
 export TEAMD_CONVERT=$R/teamd-convert RTEAM_TEAMD=$R/teamd RTEAM_TEAMDCTL=$R/teamdctl
 CTL=$R/teamdctl
 for x in "$TEAMD_CONVERT" "$RTEAM_TEAMD" "$CTL"; do [ -x "$x" ] || fail "$x missing"; done
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 say() { echo "[$SECONDS s] $*"; }
 item() { timeout 12 "$CTL" team0 state item get "$1" 2>/dev/null; }
@@ -141,4 +141,4 @@ check_eq 1 "$?" "(e) ifup-Team of a port file fails"
 check "(e) ... saying so" grep -q 'DEVICETYPE=TeamPort is not Team' <<<"$out"
 check "(e) nothing was started" no_team
 
-echo "PASS: ifcfg-scripts (${CHECKS:-0} checks, $(($(date +%s) - t_start)) s)"
+echo "PASS: ifcfg-scripts (${CHECKS:-0} checks, $(($EPOCHSECONDS - t_start)) s)"

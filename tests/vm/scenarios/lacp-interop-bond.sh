@@ -13,7 +13,7 @@
 set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 source /opt/rteam/tests/guest/lacp.sh
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 lacp_topology 3
 peer_bond 3
@@ -21,7 +21,7 @@ peer_bond 3
 # the partner's view: the active aggregator's size and partner MAC, each slave's
 # aggregator id relative to the active one
 bond_view() {
-    ip netns exec peer python3 - "$(cat /sys/class/net/team0/address)" <<'PY'
+    ip netns exec peer python3 - "$(</sys/class/net/team0/address)" <<'PY'
 import re, sys
 team_mac = sys.argv[1]
 text = open("/proc/net/bonding/bond0").read()
@@ -68,7 +68,7 @@ traffic() {
     wait_for -t 10 test -e /tmp/udp.ready
     for i in $(seq 60); do echo "datagram $i" >/dev/udp/192.0.2.2/5000; done
     wait_for -t 10 test -e /tmp/udp.count
-    echo "$1: udp $(cat /tmp/udp.count) of 60" >>"$OUT"
+    echo "$1: udp $(</tmp/udp.count) of 60" >>"$OUT"
 }
 
 record() {
@@ -135,4 +135,4 @@ done
 grep -q FAILED /tmp/bond.rteam && fail "rteam: ping failed"
 echo "== timings"
 cat /tmp/conv
-echo "lacp-interop-bond: $CHECKS checks passed in $(($(date +%s) - t_start)) s"
+echo "lacp-interop-bond: $CHECKS checks passed in $(($EPOCHSECONDS - t_start)) s"

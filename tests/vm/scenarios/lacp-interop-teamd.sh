@@ -11,7 +11,7 @@
 set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 source /opt/rteam/tests/guest/lacp.sh
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 lacp_topology 2
 : >/tmp/conv
@@ -75,4 +75,4 @@ done
 
 echo "== convergence (team and ports up -> all ports enabled)"
 cat /tmp/conv
-echo "lacp-interop-teamd: $CHECKS checks passed in $(($(date +%s) - t_start)) s"
+echo "lacp-interop-teamd: $CHECKS checks passed in $(($EPOCHSECONDS - t_start)) s"

@@ -13,7 +13,7 @@
 set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 source /opt/rteam/tests/guest/lacp.sh
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 lacp_topology 4
 
@@ -95,4 +95,4 @@ done
 grep -qx "carrier: 0" /tmp/min-ports.rteam || fail "min_ports: carrier up with 2 ports"
 grep -qx "p3 up: enabled true carrier 1" /tmp/min-ports.rteam || fail "min_ports: carrier not up with 3"
 CHECKS=$((CHECKS + 2))
-echo "lacp-select: $CHECKS checks passed in $(($(date +%s) - t_start)) s"
+echo "lacp-select: $CHECKS checks passed in $(($EPOCHSECONDS - t_start)) s"

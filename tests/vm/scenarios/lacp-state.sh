@@ -12,7 +12,7 @@
 set -uo pipefail
 source /opt/rteam/tests/guest/lib.sh
 source /opt/rteam/tests/guest/lacp.sh
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 lacp_topology 2
 
@@ -87,7 +87,7 @@ run() {
             "$p: Changed port state: \"expired\" -> \"defaulted\""
     done
     snapshot "partner silent (defaulted)" >>"$OUT"
-    echo "carrier: $(cat /sys/class/net/team0/carrier)" >>"$OUT"
+    echo "carrier: $(</sys/class/net/team0/carrier)" >>"$OUT"
     ip link set team0 down
     check "$impl: p0 disabled" wait_item ports.p0.runner.state disabled 10
     check "$impl: p1 disabled" wait_item ports.p1.runner.state disabled 10
@@ -102,4 +102,4 @@ for impl in C rteam; do
 done
 cat /tmp/state.C
 same "lacp state, config and items" /tmp/state
-echo "lacp-state: $CHECKS checks passed in $(($(date +%s) - t_start)) s"
+echo "lacp-state: $CHECKS checks passed in $(($EPOCHSECONDS - t_start)) s"

@@ -52,7 +52,7 @@ assert_eq active "$(systemctl is-active teamd@team0)" "teamd@team0 state" \
     fail "systemd-network-generator wrote no 90-team0.network: $(ls /run/systemd/network)"
 teamdctl team0 config dump >/tmp/dump.json || fail "teamdctl team0 config dump failed"
 jq -e '.runner.name == "lacp" and (.ports | keys) == ["eth1", "eth2"]' /tmp/dump.json >/dev/null ||
-    fail "team0's config is not the command line's: $(cat /tmp/dump.json)"
+    fail "team0's config is not the command line's: $(</tmp/dump.json)"
 for p in eth1 eth2; do
     wait_for -t 30 teamdctl team0 port present "$p"
     ip -o link show "$p" | grep -q "master team0" || fail "$p is not enslaved to team0"

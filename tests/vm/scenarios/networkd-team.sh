@@ -127,7 +127,7 @@ ip -d link show team0 | grep -qw team || fail "team0 is not a team device: $(ip 
 teamdctl team0 config dump >/tmp/dump.json || fail "teamdctl team0 config dump failed"
 jq -e '.runner.name == "activebackup" and .link_watch.name == "ethtool"
     and .ports.p0.prio == 10 and .ports.p1.prio == 5' /tmp/dump.json >/dev/null ||
-    fail "team0's config is not the .netdev's: $(cat /tmp/dump.json)"
+    fail "team0's config is not the .netdev's: $(</tmp/dump.json)"
 for p in p0 p1; do
     wait_for -t 30 teamdctl team0 port present "$p"
     ip -o link show "$p" | grep -q "master team0" || fail "$p is not enslaved to team0"
@@ -169,13 +169,13 @@ ip -n peer link set b0 up
 wait_for -t 20 sh -c '[ "$(teamdctl team0 state item get runner.active_port)" = p0 ]'
 
 echo "== a changed Priority= is applied live"
-ifindex=$(cat /sys/class/net/team0/ifindex)
+ifindex=$(</sys/class/net/team0/ifindex)
 sed -i 's/^Priority=5$/Priority=20/' "$NET/20-team0-p1.network"
 networkctl reload
 # teamd-networkd.path starts the helper, which reloads teamd@team0
 wait_for -t 60 sh -c 'teamdctl team0 config dump | jq -e ".ports.p1.prio == 20"'
 wait_for -t 30 sh -c '[ "$(teamdctl team0 state item get runner.active_port)" = p1 ]'
-assert_eq "$ifindex" "$(cat /sys/class/net/team0/ifindex)" "team0's ifindex after the reload"
+assert_eq "$ifindex" "$(</sys/class/net/team0/ifindex)" "team0's ifindex after the reload"
 assert_eq active "$(systemctl is-active teamd@team0)" "teamd@team0 after the reload"
 teamdctl team0 state
 ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "no ping after the reload"

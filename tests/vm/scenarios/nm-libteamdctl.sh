@@ -16,8 +16,8 @@ R=/opt/rteam/bin
 LIB=$R/libteamdctl.so.0
 [ -f "$LIB" ] || fail "$LIB missing (not staged)"
 checks=0
-t_start=$(date +%s)
-step() { echo "[$(($(date +%s) - t_start)) s] $*"; }
+t_start=$EPOCHSECONDS
+step() { echo "[$(($EPOCHSECONDS - t_start)) s] $*"; }
 
 rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
 
@@ -25,7 +25,7 @@ step "(1) ABI"
 python3 /opt/rteam/tests/guest/elf-exports.py "$NM_LIBTEAMDCTL" >/tmp/abi.C || fail "cannot read Debian's library"
 python3 /opt/rteam/tests/guest/elf-exports.py "$LIB" >/tmp/abi.rteam || fail "cannot read our library"
 [ "$(grep -c '^func ' /tmp/abi.C)" = 20 ] || fail "Debian's library: unexpected export count"
-assert_eq "$(cat /tmp/abi.C)" "$(cat /tmp/abi.rteam)" "soname and exported functions"
+assert_eq "$(</tmp/abi.C)" "$(</tmp/abi.rteam)" "soname and exported functions"
 checks=$((checks + 1))
 # the library and our teamdctl run from tmpfs copies (see local_copy)
 LOCAL_LIB=$(local_copy "$LIB")
@@ -67,7 +67,7 @@ ctl() {
         out=$(timeout 20 teamdctl "$@" 2>/tmp/ctl.err)
     fi
     rc=$?
-    err=$(cat /tmp/ctl.err)
+    err=$(</tmp/ctl.err)
     printf '$ teamdctl %s\nrc=%s\n%s\n--stderr\n%s\n' "$*" "$rc" "$out" "$err" \
         | sed -E -e 's/("?(pid|PID)"?[": ]+)[0-9]+/\1<pid>/g' -e 's/("ifindex": )[0-9]+/\1<ifindex>/g' \
             -e 's/("down_count": |down count: )[0-9]+/\1<n>/' \
@@ -123,7 +123,7 @@ commands() {
 
 commands C >/tmp/ctl.C
 commands rteam >/tmp/ctl.rteam
-assert_eq "$(cat /tmp/ctl.C)" "$(cat /tmp/ctl.rteam)" "Debian's teamdctl with Debian's vs our libteamdctl"
+assert_eq "$(</tmp/ctl.C)" "$(</tmp/ctl.rteam)" "Debian's teamdctl with Debian's vs our libteamdctl"
 checks=$((checks + 1))
 n=$(grep -c '^\$ teamdctl' /tmp/ctl.rteam)
 grep -q '"kernel_team_mode_name": "activebackup"' /tmp/ctl.rteam || fail "state dump missing"
@@ -195,4 +195,4 @@ wait_wall 10 sh -c '[ -z "$(pgrep -x teamd)" ]' || fail "teamd left running"
 checks=$((checks + 3))
 grep -q "nmteam0" "/results/nm.rteam-lib.log" || fail "no NM log"
 nm_stop
-echo "nm-libteamdctl: $checks checks passed in $(($(date +%s) - t_start)) s"
+echo "nm-libteamdctl: $checks checks passed in $(($EPOCHSECONDS - t_start)) s"

@@ -11,8 +11,8 @@ R=/opt/rteam/bin
 CTL=$(local_copy "$R/teamdctl")
 [ -x "$R/teamd" ] || fail "$R/teamd missing"
 checks=0
-t_start=$(date +%s)
-step() { echo "[$(($(date +%s) - t_start)) s] $*"; }
+t_start=$EPOCHSECONDS
+step() { echo "[$(($EPOCHSECONDS - t_start)) s] $*"; }
 
 rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
 
@@ -101,7 +101,7 @@ nm_digest() {
         grep -E 'nmteam0|teamd|control:|[Ff]ailed|error|panicked|timed out' |
         grep -vE 'l3cfg|platform|dhcp|control: (ConfigDump|ConfigDumpActual|StateDump) \[\]' | head -n 24
 }
-assert_eq "$(cat /tmp/nm-restart.C)" "$(cat /tmp/nm-restart.rteam)" "teamd killed under NM (C vs rteam)" \
+assert_eq "$(</tmp/nm-restart.C)" "$(</tmp/nm-restart.rteam)" "teamd killed under NM (C vs rteam)" \
     nm_digest rteam
 checks=$((checks + 1))
 for want in "con up: ok" "before: team 100, ports p0 p1, ping ok" "respawned: yes" "same argv: yes" \
@@ -111,4 +111,4 @@ for want in "con up: ok" "before: team 100, ports p0 p1, ping ok" "respawned: ye
     grep -qxF -- "$want" /tmp/nm-restart.rteam || fail "rteam run lacks: $want"
     checks=$((checks + 1))
 done
-echo "nm-restart: $checks checks passed in $(($(date +%s) - t_start)) s"
+echo "nm-restart: $checks checks passed in $(($EPOCHSECONDS - t_start)) s"

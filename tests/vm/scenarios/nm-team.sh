@@ -23,7 +23,7 @@ R=/opt/rteam/bin
 CTL=$(local_copy "$R/teamdctl")
 [ -x "$R/teamd" ] || fail "$R/teamd missing"
 checks=0
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 
 echo "== topology"
 # one MAC on both ports: frames for the team are accepted whichever port they reach
@@ -38,7 +38,7 @@ rm -f /usr/share/dbus-1/system-services/org.freedesktop.nm_dispatcher.service
 OUT=
 log() { printf '%s\n' "$*" >>"$OUT"; }
 # step TEXT: progress with the time since start, on the console only
-step() { echo "[$(($(date +%s) - t_start)) s] $*"; }
+step() { echo "[$(($EPOCHSECONDS - t_start)) s] $*"; }
 norm() {
     normalize | sed -E -e 's/(PID|pid)([": ]+)[0-9]+/\1\2<pid>/g'
 }
@@ -46,9 +46,9 @@ pings() { ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null 2>&1 && echo ok || echo los
 item() { timeout 12 "$CTL" nmteam0 state item get "$1" 2>&1; }
 # wait_item PATH VALUE [SECS]: teamd reports VALUE for PATH; false after SECS (wall clock)
 wait_item() {
-    local end=$(($(date +%s) + ${3:-20}))
+    local end=$(($EPOCHSECONDS + ${3:-20}))
     while [ "$(item "$1")" != "$2" ]; do
-        [ "$(date +%s)" -lt "$end" ] || return 1
+        [ "$EPOCHSECONDS" -lt "$end" ] || return 1
         sleep 0.2
     done
 }
@@ -193,7 +193,7 @@ run C
 run rteam "$R/teamd" all
 
 echo "== compare"
-assert_eq "$(cat /tmp/nm-team.C.activebackup)" "$(cat /tmp/nm-team.rteam.activebackup)" \
+assert_eq "$(</tmp/nm-team.C.activebackup)" "$(</tmp/nm-team.rteam.activebackup)" \
     "NM activebackup team (C teamd vs rteam teamd)"
 checks=$((checks + 1))
 # what each run must show on its own (the diff alone would accept the same failure twice)
@@ -214,4 +214,4 @@ checks=$((checks + 1))
 grep -q '"kernel_team_mode_name": "loadbalance"' /tmp/nm-team.rteam \
     || grep -q 'tx_hash: loadbalance' /tmp/nm-team.rteam || fail "loadbalance runner not seen"
 checks=$((checks + 1))
-echo "nm-team: $checks checks passed in $(($(date +%s) - t_start)) s"
+echo "nm-team: $checks checks passed in $(($EPOCHSECONDS - t_start)) s"

@@ -94,7 +94,7 @@ ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "no ping across team0 (p0 act
 
 echo "== D-Bus policy: root may call, others may not"
 busctl --system call org.libteam.teamd.team0 /org/libteam/teamd org.libteam.teamd StateDump \
-    >/tmp/dump.root 2>&1 || fail "root's StateDump call failed: $(cat /tmp/dump.root)"
+    >/tmp/dump.root 2>&1 || fail "root's StateDump call failed: $(</tmp/dump.root)"
 grep -q 'active_port' /tmp/dump.root || fail "root's StateDump has no active_port"
 if setpriv --reuid=nobody --regid=nogroup --clear-groups \
     busctl --system call org.libteam.teamd.team0 /org/libteam/teamd org.libteam.teamd StateDump \
@@ -102,7 +102,7 @@ if setpriv --reuid=nobody --regid=nogroup --clear-groups \
     fail "user nobody may call StateDump"
 fi
 grep -qi 'access denied\|AccessDenied' /tmp/dump.nobody ||
-    fail "nobody's call failed for another reason: $(cat /tmp/dump.nobody)"
+    fail "nobody's call failed for another reason: $(</tmp/dump.nobody)"
 echo "nobody: $(head -n1 /tmp/dump.nobody)"
 
 echo "== failover"

@@ -101,10 +101,10 @@ cat >/tmp/team0.conf <<'EOF'
   "ports": { "p0": { "prio": 10 }, "p1": {} }
 }
 EOF
-"$BIN/teamd" -d -D -f /tmp/team0.conf 2>/tmp/teamd.log || fail "teamd -d failed: $(cat /tmp/teamd.log)"
+"$BIN/teamd" -d -D -f /tmp/team0.conf 2>/tmp/teamd.log || fail "teamd -d failed: $(</tmp/teamd.log)"
 # the name is taken last, once the ports are in: with it the policy let root own it
 wait_for -t 30 sh -c 'busctl --system list --no-legend | grep -q "^org\.libteam\.teamd\.team0 "'
-pid=$(cat /var/run/teamd/team0.pid) || fail "no pid file"
+pid=$(</var/run/teamd/team0.pid) || fail "no pid file"
 assert_eq "$BIN/teamd" "$(readlink "/proc/$pid/exe")" "the running teamd"
 ip link set team0 up
 ip link set p0 up
@@ -131,26 +131,26 @@ echo "active: $(active)"
 
 echo "== the policy: root may call; user nobody can neither call nor own a name"
 busctl --system call org.libteam.teamd.team0 /org/libteam/teamd org.libteam.teamd StateDump \
-    >/tmp/dump.root 2>&1 || fail "root's StateDump failed: $(cat /tmp/dump.root)"
+    >/tmp/dump.root 2>&1 || fail "root's StateDump failed: $(</tmp/dump.root)"
 # busctl prints the JSON reply as a quoted string
-grep -q 'active_port' /tmp/dump.root || fail "root's StateDump has no active_port: $(cat /tmp/dump.root)"
+grep -q 'active_port' /tmp/dump.root || fail "root's StateDump has no active_port: $(</tmp/dump.root)"
 nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 if nobody busctl --system call org.libteam.teamd.team0 /org/libteam/teamd org.libteam.teamd \
     StateDump >/tmp/dump.nobody 2>&1; then
     fail "user nobody may call StateDump"
 fi
 grep -qi 'access denied\|AccessDenied' /tmp/dump.nobody ||
-    fail "nobody's call failed for another reason: $(cat /tmp/dump.nobody)"
+    fail "nobody's call failed for another reason: $(</tmp/dump.nobody)"
 if nobody dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.RequestName string:org.libteam.teamd.evil uint32:4 >/tmp/own.nobody 2>&1; then
-    fail "user nobody took a teamd name: $(cat /tmp/own.nobody)"
+    fail "user nobody took a teamd name: $(</tmp/own.nobody)"
 fi
 grep -qi 'denied\|not allowed' /tmp/own.nobody ||
-    fail "nobody's RequestName failed for another reason: $(cat /tmp/own.nobody)"
+    fail "nobody's RequestName failed for another reason: $(</tmp/own.nobody)"
 # root may own any org.libteam.teamd name, and no name outside it (the default policy)
 dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.RequestName string:org.libteam.teamd.other uint32:4 >/tmp/own.root 2>&1 ||
-    fail "root may not own org.libteam.teamd.other: $(cat /tmp/own.root)"
+    fail "root may not own org.libteam.teamd.other: $(</tmp/own.root)"
 if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.RequestName string:org.example.other uint32:4 >/dev/null 2>&1; then
     fail "the test bus lets root own any name: the policy check above proves nothing"
@@ -159,5 +159,5 @@ fi
 echo "== teamd -k"
 "$BIN/teamd" -k -t team0 || fail "teamd -k failed"
 wait_for -t 20 sh -c '! ip link show team0'
-kill "$(cat /tmp/dbus.pid)" 2>/dev/null
+kill "$(</tmp/dbus.pid)" 2>/dev/null
 echo "pkg-rpm: all checks passed"

@@ -123,7 +123,7 @@ lost() {
     "$@" || fail "$what: '$*' failed"
     STEP_MS=$(python3 -c "print(int(($EPOCHREALTIME - $t0) * 1000))")
     sleep 2
-    kill -0 "$ping_pid" 2>/dev/null || fail "$what: the ping died: $(cat /tmp/ping.out)"
+    kill -0 "$ping_pid" 2>/dev/null || fail "$what: the ping died: $(</tmp/ping.out)"
     kill -INT "$ping_pid"
     wait "$ping_pid" 2>/dev/null
     # the replies still on their way: until all are in, or none came for 1 s
@@ -171,7 +171,7 @@ apt-get install -y -q "$deb" >/tmp/apt.log 2>&1 || {
 
 # same_team BEFORE: team0 is still the device BEFORE described ("ifindex ports active")
 team_state() {
-    printf '%s ports:%s active:%s' "$(cat /sys/class/net/team0/ifindex)" \
+    printf '%s ports:%s active:%s' "$(</sys/class/net/team0/ifindex)" \
         "$(teamnl team0 ports | awk '{ print $2 }' | sort | tr -d : | tr '\n' ,)" \
         "$(teamdctl team0 state item get runner.active_port 2>/dev/null)"
 }

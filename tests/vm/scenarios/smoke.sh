@@ -19,7 +19,7 @@ ip link set a0 master team0
 teamnl team0 ports | grep -q a0 || fail "a0 is not a port of team0"
 
 echo ok > /results/smoke.txt
-assert_eq ok "$(cat /results/smoke.txt)" "/results contents"
+assert_eq ok "$(</results/smoke.txt)" "/results contents"
 
 cleanup_teams
 [ -z "$(ip -o link show type team)" ] || fail "cleanup_teams left a team"

@@ -30,7 +30,7 @@ declare -A TEAMD=([C]=/usr/bin/teamd [rteam]=/opt/rteam/bin/teamd)
 [ -x "${TEAMD[rteam]}" ] || fail "${TEAMD[rteam]} missing"
 PORTS=(p0 p1)
 PEER_IP=192.0.2.2
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 CHECKS=0
 
 echo "== topology"
@@ -269,4 +269,4 @@ for impl in C rteam; do
     done
 done
 
-echo "teamd-arp: all passed ($CHECKS states compared) in $(($(date +%s) - t_start)) s"
+echo "teamd-arp: all passed ($CHECKS states compared) in $(($EPOCHSECONDS - t_start)) s"

@@ -38,7 +38,7 @@ call() {
     local out err rc
     out=$("$CTL" "$@" 2>/tmp/call.err)
     rc=$?
-    err=$(cat /tmp/call.err)
+    err=$(</tmp/call.err)
     {
         echo "### $N: teamdctl $*"
         echo "rc=$rc"

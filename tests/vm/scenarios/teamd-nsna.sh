@@ -25,7 +25,7 @@ declare -A TEAMD=([C]=/usr/bin/teamd [rteam]=/opt/rteam/bin/teamd)
 [ -x "${TEAMD[rteam]}" ] || fail "${TEAMD[rteam]} missing"
 PORTS=(p0 p1)
 PEER_IP=fd00::2
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 CHECKS=0
 
 echo "== topology"
@@ -140,4 +140,4 @@ for impl in C rteam; do run_nsna "$impl"; done
 cat /tmp/nsna.C
 same "nsna_ping sequence" /tmp/nsna
 
-echo "teamd-nsna: all passed ($CHECKS states compared) in $(($(date +%s) - t_start)) s"
+echo "teamd-nsna: all passed ($CHECKS states compared) in $(($EPOCHSECONDS - t_start)) s"

@@ -65,8 +65,8 @@ ip link set p0 up
 ip link set p1 up
 for p in p0 p1; do wait_item "ports.$p.link_watches.up" true; done
 wait_item runner.active_port p0
-TEAM_IFINDEX=$(cat /sys/class/net/team0/ifindex)
-TEAM_MAC=$(cat /sys/class/net/team0/address)
+TEAM_IFINDEX=$(</sys/class/net/team0/ifindex)
+TEAM_MAC=$(</sys/class/net/team0/address)
 wait_for -t 20 ping -c1 -W1 192.0.2.2
 "$NL" team0 monitor ports >/tmp/ports.mon 2>&1 &
 MON_PID=$!
@@ -138,8 +138,8 @@ for p in p0 p1; do
     wait_for -t 20 "$CTL" team0 port present "$p"
     wait_for -t 20 sh -c "[ \"\$($NL team0 getoption enabled -p $p)\" = true ]"
 done
-assert_eq "$TEAM_IFINDEX" "$(cat /sys/class/net/team0/ifindex)" "team0 ifindex (device kept)"
-assert_eq "$TEAM_MAC" "$(cat /sys/class/net/team0/address)" "team0 MAC"
+assert_eq "$TEAM_IFINDEX" "$(</sys/class/net/team0/ifindex)" "team0 ifindex (device kept)"
+assert_eq "$TEAM_MAC" "$(</sys/class/net/team0/address)" "team0 MAC"
 ip -4 addr show team0 | grep -q 192.0.2.1/24 || fail "team0 lost its address"
 assert_eq '"loadbalance"' "$(state | jq .setup.runner_name)" "runner in the state"
 wait_for -t 10 ping -c1 -W1 192.0.2.2

@@ -36,7 +36,7 @@ CONF=/run/teamd/team0.conf
 WARM=/run/teamd/team0.warm
 mkdir -p /run/teamd
 CHECKS=0
-t_start=$(date +%s)
+t_start=$EPOCHSECONDS
 PID=
 PING_PID=
 # whatever way the script ends: no ping or teamd left running, the logs kept
@@ -46,7 +46,7 @@ finish() {
     cp /tmp/teamd.*.log /tmp/ping.* /results/ 2>/dev/null
 }
 trap finish EXIT
-say() { echo "[$(($(date +%s) - t_start)) s] $*"; }
+say() { echo "[$(($EPOCHSECONDS - t_start)) s] $*"; }
 item() { "$CTL" team0 state item get "$1" 2>&1; }
 enabled() { "$NL" team0 -p "$1" getoption enabled 2>&1; }
 
@@ -467,4 +467,4 @@ teardown
 
 echo "== losses (1 ms ping from the peer namespace across each restart)"
 printf '%s\n' "${RESULTS[@]}"
-echo "teamd-restart: $CHECKS checks passed in $(($(date +%s) - t_start)) s"
+echo "teamd-restart: $CHECKS checks passed in $(($EPOCHSECONDS - t_start)) s"

@@ -45,7 +45,7 @@ compare() {
         fi
     done
     checks=$((checks + 1))
-    echo "same: teamdctl $1 ($(cat /tmp/c.rc))"
+    echo "same: teamdctl $1 ($(</tmp/c.rc))"
 }
 
 # same ARGS...: both tools answer alike.
@@ -59,7 +59,7 @@ same() {
 same_status() {
     run "$C" /tmp/c "$@"
     run "$R" /tmp/r "$@"
-    echo "status only: teamdctl $* (C: $(cat /tmp/c.rc), rteam: $(cat /tmp/r.rc))"
+    echo "status only: teamdctl $* (C: $(</tmp/c.rc), rteam: $(</tmp/r.rc))"
     sed 's/^/  C stderr: /' /tmp/c.err
     sed 's/^/  rteam stderr: /' /tmp/r.err
     cmp -s /tmp/c.rc /tmp/r.rc || fail "teamdctl $*: exit status differs"
@@ -180,7 +180,7 @@ same team0 port add p0
 same -D team0 state
 # Debian's teamdctl is built without ZeroMQ too: both refuse -Z alike.
 same -Z tcp://127.0.0.1:5555 team0 state
-grep -qx 'ZeroMQ support is not compiled-in' /tmp/r.err || fail "rteam -Z message: $(cat /tmp/r.err)"
+grep -qx 'ZeroMQ support is not compiled-in' /tmp/r.err || fail "rteam -Z message: $(</tmp/r.err)"
 
 echo "== team0: commands that change state (C first, undone, then ours)"
 run "$C" /tmp/c team0 state item set runner.active_port p1

@@ -17,7 +17,7 @@ run() {
     shift
     out=$(exec -a teamnl "$tool" "$@" 2>/tmp/stderr)
     rc=$?
-    printf 'rc=%s\n%s\n--stderr--\n%s\n' "$rc" "$out" "$(cat /tmp/stderr)"
+    printf 'rc=%s\n%s\n--stderr--\n%s\n' "$rc" "$out" "$(</tmp/stderr)"
 }
 
 # same ARGS...: libteam's teamnl and ours answer alike.
