@@ -6,8 +6,9 @@
 # process costs tens of ms of CPU, and the polling loops here and in the scenarios sleep often
 # (profiled: /bin/sleep was 5% of a scenario's guest CPU). `read -t` waits on a pipe that only
 # this shell holds, so nothing ever arrives. Anything but one plain number goes to sleep(1).
-# (Without /dev/fd, as in a boot hook before /dev is mounted, it is sleep(1) again.)
-exec {_NAP_FD}<> <(:) 2>/dev/null || _NAP_FD=
+# (Without /dev/fd, as in a boot hook before /dev is mounted, it is sleep(1) again. The
+# braces keep `2>/dev/null` to this line: on `exec` itself it would silence the script.)
+{ exec {_NAP_FD}<> <(:); } 2>/dev/null || _NAP_FD=
 sleep() {
     if [ -n "$_NAP_FD" ] && [ $# -eq 1 ] && [[ $1 =~ ^[0-9]*\.?[0-9]+$ ]]; then
         read -r -t "$1" -u "$_NAP_FD" _nap || :

@@ -39,7 +39,7 @@ start_bond() {
     TEAMD_PID=$!
     wait_for -t 30 test -S /var/run/teamd/team0.sock
     check "$name: team0 is a bond" is_bond
-    check "$name: p0 and p1 enslaved" wait_wall 10 sh -c "[ \"\$(<$SYS/slaves)\" = 'p0 p1' ]"
+    check "$name: p0 and p1 enslaved" wait_wall 10 sh -c "[ \"\$(cat $SYS/slaves)\" = 'p0 p1' ]"
     ip addr add 192.0.2.1/24 dev team0
     ip link set team0 up
 }
@@ -104,10 +104,10 @@ check "ab: config dump is the config" grep -q activebackup /tmp/ab.config
 lose ab p0 p1
 check "ab: p0 (primary) active again" wait_wall 10 item_is runner.active_port p0
 "$CTL" team0 port remove p1 || fail "ab: port remove p1 failed"
-check "ab: port remove releases p1" wait_wall 5 sh -c "[ \"\$(<$SYS/slaves)\" = p0 ]"
+check "ab: port remove releases p1" wait_wall 5 sh -c "[ \"\$(cat $SYS/slaves)\" = p0 ]"
 check "ab: p1 gone from the state" sh -c '! '"$CTL"' team0 port present p1'
 "$CTL" team0 port add p1 || fail "ab: port add p1 failed"
-check "ab: port add enslaves p1" wait_wall 5 sh -c "[ \"\$(<$SYS/slaves)\" = 'p0 p1' ]"
+check "ab: port add enslaves p1" wait_wall 5 sh -c "[ \"\$(cat $SYS/slaves)\" = 'p0 p1' ]"
 check "ab: p1 back in the state" "$CTL" team0 port present p1
 check "ab: the peer answers after port remove/add" wait_wall 20 pings
 stop_bond ab
