@@ -31,8 +31,10 @@ checks=$((checks + 1))
 LOCAL_LIB=$(local_copy "$LIB")
 LIBDIR=$(dirname "$LOCAL_LIB")
 CTL=$(local_copy "$R/teamdctl")
-LD_LIBRARY_PATH=$LIBDIR ldd /usr/bin/teamdctl | grep -q "libteamdctl.so.0 => $LOCAL_LIB" \
-    || fail "Debian's teamdctl does not pick up our library with LD_LIBRARY_PATH"
+# ldd's output read whole first (pkg-rpm says why)
+deps=$(LD_LIBRARY_PATH=$LIBDIR ldd /usr/bin/teamdctl)
+grep -qF "libteamdctl.so.0 => $LOCAL_LIB" <<<"$deps" \
+    || fail "Debian's teamdctl does not pick up our library with LD_LIBRARY_PATH: $deps"
 checks=$((checks + 1))
 
 step "(2) Debian's teamdctl on both libraries"

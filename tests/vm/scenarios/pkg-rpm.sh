@@ -45,8 +45,11 @@ done
 # (stripping and the soname are checked on the host: the guest has no readelf)
 grep -q 'INPUT(libteamdctl\.so\.0)' "$LIB/libteamdctl.so" || fail "libteamdctl.so is no linker script"
 # Debian's teamdctl must load the root's library, not libteamdctl0's
-LD_LIBRARY_PATH=$LIB ldd /usr/bin/teamdctl | grep -q "libteamdctl.so.0 => $LIB/libteamdctl.so.0" ||
-    fail "Debian's teamdctl does not load $LIB/libteamdctl.so.0: $(LD_LIBRARY_PATH=$LIB ldd /usr/bin/teamdctl)"
+# (ldd's output read whole first: the loader writes it a line at a time, and a grep -q that
+# has matched and gone makes the next write a SIGPIPE, which pipefail reports as failure)
+deps=$(LD_LIBRARY_PATH=$LIB ldd /usr/bin/teamdctl)
+grep -qF "libteamdctl.so.0 => $LIB/libteamdctl.so.0" <<<"$deps" ||
+    fail "Debian's teamdctl does not load $LIB/libteamdctl.so.0: $deps"
 dteamdctl() { LD_LIBRARY_PATH=$LIB /usr/bin/teamdctl "$@"; }
 
 echo "== a system bus with the rpm's policy only"
