@@ -13,6 +13,7 @@
 #include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 #include <linux/filter.h>
+#include <linux/netpoll.h>
 #include <net/rtnetlink.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>

@@ -17,6 +17,7 @@
 #include <linux/workqueue.h>
 #include <linux/filter.h>
 #include <linux/if_vlan.h>
+#include <linux/netpoll.h>
 #include <net/genetlink.h>
 #include <net/sch_generic.h>
 #include <uapi/linux/if_team.h>
@@ -157,13 +158,52 @@ u16 rteam_skb_pick_queue(struct sk_buff *skb)
 unsigned int rteam_real_tx_queues(const struct net_device *dev) { return dev->real_num_tx_queues; }
 u16 rteam_skb_queue_mapping(const struct sk_buff *skb) { return skb_get_queue_mapping(skb); }
 
-int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev)
+int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev, struct netpoll *np)
 {
 	/* the port picks from the mapping the frame came with, not the team's */
 	skb_set_queue_mapping(skb, qdisc_skb_cb(skb)->slave_dev_queue_mapping);
 	skb->dev = port_dev;
+	/*
+	 * netpoll (netconsole) sends with interrupts off, where the port's qdisc
+	 * path must not run: the frame goes through the port's own netpoll,
+	 * which drops it when there is none.
+	 */
+#ifdef CONFIG_NET_POLL_CONTROLLER
+	if (unlikely(netpoll_tx_running(port_dev)))
+		return netpoll_send_skb(np, skb) == NETDEV_TX_OK ? 0 : -ENOBUFS;
+#endif
 	return dev_queue_xmit(skb);
 }
+
+#ifdef CONFIG_NET_POLL_CONTROLLER
+struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err)
+{
+	struct netpoll *np = kzalloc(sizeof(*np), GFP_KERNEL);
+
+	if (!np) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	*err = __netpoll_setup(np, port_dev);
+	if (*err) {
+		kfree(np);
+		return NULL;
+	}
+	return np;
+}
+
+/* Waits a grace period first (__netpoll_free), so a sender still holding np is done. */
+void rteam_netpoll_free(struct netpoll *np) { __netpoll_free(np); }
+bool rteam_netpoll_on(const struct net_device *dev) { return rcu_access_pointer(dev->npinfo); }
+#else
+struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err)
+{
+	*err = -EOPNOTSUPP;
+	return NULL;
+}
+void rteam_netpoll_free(struct netpoll *np) { }
+bool rteam_netpoll_on(const struct net_device *dev) { return false; }
+#endif
 
 void rteam_tx_stats(struct net_device *dev, unsigned int len) { dev_sw_netstats_tx_add(dev, 1, len); }
 void rteam_tx_dropped(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }

@@ -6,6 +6,7 @@
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
 #include <linux/filter.h>
+#include <linux/netpoll.h>
 
 /* The Rust receive handler; helpers.c compares port rx_handlers with it. */
 rx_handler_result_t rteam_handle_frame(struct sk_buff **pskb);
@@ -45,7 +46,10 @@ struct sk_buff *rteam_skb_clone(struct sk_buff *skb);
 u16 rteam_skb_pick_queue(struct sk_buff *skb);
 unsigned int rteam_real_tx_queues(const struct net_device *dev);
 u16 rteam_skb_queue_mapping(const struct sk_buff *skb);
-int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev);
+int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev, struct netpoll *np);
+struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err);
+void rteam_netpoll_free(struct netpoll *np);
+bool rteam_netpoll_on(const struct net_device *dev);
 void rteam_tx_stats(struct net_device *dev, unsigned int len);
 void rteam_rx_stats(struct net_device *dev, const struct sk_buff *skb);
 void rteam_rx_nohandler(struct net_device *dev);

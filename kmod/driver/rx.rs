@@ -30,7 +30,7 @@ pub fn receive(fast: &FastPath, port: Dev, frame: &RxFrame) -> Verdict {
         return Verdict::Exact;
     }
     match set.mode {
-        Some(Mode::ActiveBackup) if set.active != Some(port) => Verdict::Exact,
+        Some(Mode::ActiveBackup) if set.active.map(|p| p.dev) != Some(port) => Verdict::Exact,
         // LACPDUs and markers belong to packet sockets on the port.
         Some(Mode::LoadBalance) if frame.is_slow_protocol() => Verdict::Exact,
         _ => Verdict::Another,

@@ -19,6 +19,8 @@
 //!   `rcu_barrier`, `random_u32`, `kvec_remove`);
 //! - `lb_stats`: per-CPU counters and delayed work (`Pcpu`, `PcpuRef`,
 //!   `TeamWork`, `WorkKind`);
+//! - `netpoll`: the ports' netpoll for netconsole on the team (`Netpoll`,
+//!   `NetpollRef`);
 //! - `genl_msg`: generic netlink messages and requests (`Dest`, `GenlMsg`,
 //!   `Request`, the doit trampoline, `send_noop`);
 //! - `ops`: the team's private area, the static ops tables with
@@ -56,6 +58,8 @@ pub mod features;
 mod genl_msg;
 #[path = "sys/lb_stats.rs"]
 mod lb_stats;
+#[path = "sys/netpoll.rs"]
+mod netpoll;
 #[path = "sys/ops.rs"]
 mod ops;
 #[path = "sys/rcu.rs"]
@@ -70,6 +74,7 @@ pub mod vlan;
 pub use dev::{Dev, DevRef, ExtAck};
 pub use genl_msg::{send_noop, Dest, GenlMsg, Request};
 pub use lb_stats::{Pcpu, PcpuRef, TeamWork, WorkKind};
+pub use netpoll::{Netpoll, NetpollRef};
 pub use ops::{register, unregister};
 pub use rcu::{kvec_remove, random_u32, rcu_barrier, synchronize_rcu, RcuBox, RcuNode};
 pub use skb::{BpfProg, BpfRef, RxFrame, Skb};

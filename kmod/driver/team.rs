@@ -65,7 +65,7 @@ pub struct TxSet {
     pub tx: KVec<TxPort>,
     pub en_count: usize,
     /// activebackup's active port.
-    pub active: Option<Dev>,
+    pub active: Option<FastPort>,
     pub lb_method: LbTxMethod,
     /// loadbalance: list position + 1 of the mapped port per bucket, 0 none.
     pub lb_map: [u16; LB_BUCKETS],
@@ -91,10 +91,18 @@ pub struct FastPort {
     pub enabled: bool,
     /// loadbalance: the port's tx counter (after the buckets'), if it has one.
     pub lb_slot: Option<u16>,
+    /// The port's netpoll while a netpoll user is set up on the team.
+    pub np: Option<sys::NetpollRef>,
+}
+
+impl FastPort {
+    /// Sends `skb` on this port; the skb is consumed either way.
+    pub fn xmit(&self, skb: sys::Skb) -> bool {
+        skb.xmit(self.dev, self.np)
+    }
 }
 
 /// A team port.
-#[derive(Clone, Copy)]
 struct Port {
     dev: Dev,
     ifindex: u32,
@@ -113,6 +121,9 @@ struct Port {
     /// loadbalance: the port's counter slot and its last refreshed total.
     lb_slot: Option<u16>,
     lb_tx_bytes: [u8; 8],
+    /// Set up while a netpoll user (netconsole) is on the team, as team.ko
+    /// gives every port one.
+    np: Option<sys::Netpoll>,
 }
 
 impl Port {
@@ -702,6 +713,18 @@ impl Team {
         undo.done = PortAddStep::Open;
         sys::vlan::port_join(port, self.dev)?;
         undo.done = PortAddStep::Vlans;
+        // Dropped (freed) before `undo` runs if a later step fails.
+        let np = if self.dev.netpoll_on() {
+            Some(sys::Netpoll::setup(port).inspect_err(|_| {
+                pr_err!(
+                    "{}: Failed to enable netpoll on device {}\n",
+                    self.dev.name(),
+                    port.name()
+                );
+            })?)
+        } else {
+            None
+        };
         port.attach_to(self.dev)?;
         undo.done = PortAddStep::Attached;
         sys::rx_mode::port_join(port, self.dev)?;
@@ -721,6 +744,7 @@ impl Team {
             orig_addr,
             lb_slot: self.free_lb_slot(),
             lb_tx_bytes: [0; 8],
+            np,
         };
         // Capacity was reserved above.
         self.ports
@@ -807,6 +831,47 @@ impl Team {
         pr_info!("{}: Port device {} removed\n", self.dev.name(), port.name());
         sys::features::update(self.dev);
         Ok(())
+    }
+
+    /// A netpoll user (netconsole) set up on the team: every port gets a
+    /// netpoll of its own, as team.ko does; if one cannot, none keeps one.
+    pub fn netpoll_setup(&mut self, fast: &FastPath) -> Result<(), c_int> {
+        for i in 0..self.ports.len() {
+            if self.ports[i].np.is_some() {
+                continue;
+            }
+            match sys::Netpoll::setup(self.ports[i].dev) {
+                Ok(np) => self.ports[i].np = Some(np),
+                Err(e) => {
+                    // No snapshot has named them yet: they can go at once.
+                    for p in self.ports.iter_mut() {
+                        p.np = None;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        if !self.publish(fast) {
+            // The old snapshot has no handles: netpoll frames are dropped
+            // (the send path falls back to none) until the next publish.
+            pr_warn!(
+                "{}: netpoll set up, not yet on the fast path\n",
+                self.dev.name()
+            );
+        }
+        Ok(())
+    }
+
+    /// The team's last netpoll user left: the ports' netpolls go, after a
+    /// snapshot without them is published (each free then waits a grace
+    /// period, so no sender still holds one).
+    pub fn netpoll_cleanup(&mut self, fast: &FastPath) {
+        if !self.publish_with(fast, false) {
+            fast.set.replace(None);
+        }
+        for p in self.ports.iter_mut() {
+            p.np = None;
+        }
     }
 
     /// Port link input changed (carrier or user_linkup*): report it when the
@@ -910,6 +975,11 @@ impl Team {
     /// fast path with the next successful publish), which is harmless while
     /// every port it names is still attached: `port_del` does not rely on it.
     fn publish(&self, fast: &FastPath) -> bool {
+        self.publish_with(fast, true)
+    }
+
+    /// `publish`, with the ports' netpoll handles left out unless `netpoll`.
+    fn publish_with(&self, fast: &FastPath, netpoll: bool) -> bool {
         let n = self.ports.len();
         let (Ok(mut ports), Ok(mut tx)) = (
             KVec::with_capacity(n, GFP_KERNEL),
@@ -924,6 +994,7 @@ impl Team {
                     dev: p.dev,
                     enabled,
                     lb_slot: p.lb_slot,
+                    np: p.np.as_ref().filter(|_| netpoll).map(sys::Netpoll::handle),
                 },
                 GFP_KERNEL,
             );
@@ -946,8 +1017,8 @@ impl Team {
         let active = self
             .ports
             .iter()
-            .find(|p| p.ifindex == self.active && self.active != 0)
-            .map(|p| p.dev);
+            .position(|p| p.ifindex == self.active && self.active != 0)
+            .and_then(|i| ports.get(i).copied());
         let Ok(mut queue_overrides) = KVec::with_capacity(n, GFP_KERNEL) else {
             return false;
         };

@@ -5,8 +5,8 @@
 use core::sync::atomic::Ordering;
 
 use crate::logic::modes::{self, Mode};
-use crate::sys::{self, Dev, Skb};
-use crate::team::{lb_port_counter, FastPath};
+use crate::sys::{self, Skb};
+use crate::team::{lb_port_counter, FastPath, FastPort};
 
 /// Sends `skb` per the team's mode; false when it was dropped.
 pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
@@ -20,7 +20,7 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
     let queue = skb.queue_mapping();
     if queue != 0 {
         if let Some(o) = set.queue_overrides.iter().find(|o| o.queue == queue) {
-            return send(skb, set.ports.get(usize::from(o.pos)).map(|p| p.dev));
+            return send(skb, set.ports.get(usize::from(o.pos)));
         }
     }
     // loadbalance also gives the frame's bucket, for its statistics.
@@ -34,7 +34,7 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
             modes::pick_numbered(&set.tx, sys::random_u32(), set.en_count),
             None,
         ),
-        Some(Mode::ActiveBackup) => return send(skb, set.active),
+        Some(Mode::ActiveBackup) => return send(skb, set.active.as_ref()),
         Some(Mode::LoadBalance) => {
             // Without a hash program every frame is bucket 0.
             let hash = modes::fold_hash(set.lb_prog.map_or(0, |p| p.run(&skb)));
@@ -52,12 +52,12 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
         return false;
     };
     let Some(bucket) = lb_bucket else {
-        return skb.xmit(p.dev);
+        return p.xmit(skb);
     };
     // team.ko counts the bytes of frames the port took, per bucket and per
     // port, for teamd's tx balancer.
     let len = u64::from(skb.len());
-    let sent = skb.xmit(p.dev);
+    let sent = p.xmit(skb);
     if let (true, Some(st)) = (sent, set.lb_stats) {
         st.add(u32::from(bucket), len);
         if let Some(s) = p.lb_slot {
@@ -68,9 +68,9 @@ pub fn transmit(fast: &FastPath, skb: Skb) -> bool {
 }
 
 /// Sends `skb` on `port`, or drops it when there is none.
-fn send(skb: Skb, port: Option<Dev>) -> bool {
+fn send(skb: Skb, port: Option<&FastPort>) -> bool {
     match port {
-        Some(d) => skb.xmit(d),
+        Some(p) => p.xmit(skb),
         None => {
             skb.free();
             false
@@ -86,15 +86,15 @@ fn broadcast(set: &crate::team::TxSet, skb: Skb) -> bool {
         if !t.txable {
             continue;
         }
-        if let Some(prev) = last.replace(p.dev) {
+        if let Some(prev) = last.replace(p) {
             match skb.clone_skb() {
-                Some(c) => ok &= c.xmit(prev),
+                Some(c) => ok &= prev.xmit(c),
                 None => ok = false,
             }
         }
     }
     match last {
-        Some(d) => skb.xmit(d) && ok,
+        Some(p) => p.xmit(skb) && ok,
         None => send(skb, None),
     }
 }

@@ -94,6 +94,12 @@ pub(super) static TEAM_NETDEV_OPS: raw::net_device_ops = raw::net_device_ops {
     ndo_vlan_rx_kill_vid: Some(vlan::kill_vid),
     ndo_change_rx_flags: Some(rx_mode::change_rx_flags),
     ndo_set_rx_mode: Some(rx_mode::set_rx_mode),
+    #[cfg(CONFIG_NET_POLL_CONTROLLER)]
+    ndo_poll_controller: Some(ndo_poll_controller),
+    #[cfg(CONFIG_NET_POLL_CONTROLLER)]
+    ndo_netpoll_setup: Some(ndo_netpoll_setup),
+    #[cfg(CONFIG_NET_POLL_CONTROLLER)]
+    ndo_netpoll_cleanup: Some(ndo_netpoll_cleanup),
     // SAFETY: all other members are optional callbacks or plain data for
     // which all-zero means "not provided".
     ..unsafe { core::mem::zeroed() }
@@ -382,6 +388,39 @@ unsafe extern "C" fn ndo_change_carrier(dev: *mut raw::net_device, on: bool) -> 
         t.user_carrier(on);
         Ok(())
     }))
+}
+
+/// Nothing to poll: the team has no rx or tx rings of its own (team.ko's is
+/// empty too); the ports' netpolls poll the ports.
+#[cfg(CONFIG_NET_POLL_CONTROLLER)]
+unsafe extern "C" fn ndo_poll_controller(_dev: *mut raw::net_device) {}
+
+/// The first netpoll user on the team (netconsole, under RTNL).
+#[cfg(CONFIG_NET_POLL_CONTROLLER)]
+unsafe extern "C" fn ndo_netpoll_setup(
+    dev: *mut raw::net_device,
+    _info: *mut raw::netpoll_info,
+) -> c_int {
+    let d = dev_of(dev);
+    status(with_team(d, |t| t.netpoll_setup(&d.private().fast)))
+}
+
+/// The last netpoll user on the team is gone (RTNL held).
+#[cfg(CONFIG_NET_POLL_CONTROLLER)]
+unsafe extern "C" fn ndo_netpoll_cleanup(dev: *mut raw::net_device) {
+    let d = dev_of(dev);
+    let done = with_team(d, |t| {
+        t.netpoll_cleanup(&d.private().fast);
+        Ok(())
+    });
+    if done.is_err() {
+        // Only reachable if the team's own control path ended netpoll on
+        // itself; the ports' netpolls then stay until they leave the team.
+        kernel::pr_warn!(
+            "{}: netpoll cleanup re-entered; ports keep theirs\n",
+            d.name()
+        );
+    }
 }
 
 /// The rx handler of every port (exported so helpers.c can recognise it).

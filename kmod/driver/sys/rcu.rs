@@ -12,17 +12,20 @@ use super::raw;
 
 /// Removes element `i` keeping the order of the rest (6.12's KVec has no
 /// `remove`); no allocation.
-pub fn kvec_remove<T: Copy>(v: &mut kernel::alloc::KVec<T>, i: usize) -> Option<T> {
+pub fn kvec_remove<T>(v: &mut kernel::alloc::KVec<T>, i: usize) -> Option<T> {
     let len = v.len();
     if i >= len {
         return None;
     }
-    let item = v[i];
     v.as_mut_slice()[i..].rotate_left(1);
-    // SAFETY: the removed element was rotated to the end and is `Copy`, so
-    // shortening by one drops nothing and leaves `len - 1` initialised items.
-    unsafe { v.set_len(len - 1) };
-    Some(item)
+    // SAFETY: the element to remove was rotated to index `len - 1`, which is
+    // initialised; it is moved out, then the length drops by one so the vector
+    // neither reads nor drops that slot again.
+    unsafe {
+        let item = core::ptr::read(v.as_ptr().add(len - 1));
+        v.set_len(len - 1);
+        Some(item)
+    }
 }
 
 /// A random number for the random mode.

@@ -7,7 +7,7 @@
 use core::ffi::c_int;
 use core::ptr::{null_mut, NonNull};
 
-use super::{errno_result, raw, Dev};
+use super::{errno_result, raw, Dev, NetpollRef};
 use crate::logic::errno::Errno;
 
 /// A socket buffer owned by the caller.
@@ -35,10 +35,13 @@ impl Skb {
         NonNull::new(unsafe { raw::rteam_skb_clone(self.0.as_ptr()) }).map(Skb)
     }
 
-    /// Queues the frame on `port`; the skb is consumed either way.
-    pub fn xmit(self, port: Dev) -> bool {
-        // SAFETY: we own the skb; `port` is live for this RCU section.
-        unsafe { raw::rteam_skb_xmit(self.0.as_ptr(), port.as_ptr()) == 0 }
+    /// Queues the frame on `port` (through its netpoll `np` when sent from
+    /// netpoll context); the skb is consumed either way.
+    pub fn xmit(self, port: Dev, np: Option<NetpollRef>) -> bool {
+        let np = np.map_or(null_mut(), NetpollRef::as_ptr);
+        // SAFETY: we own the skb; `port` and `np` are live for this RCU
+        // section (the snapshot that named them is).
+        unsafe { raw::rteam_skb_xmit(self.0.as_ptr(), port.as_ptr(), np) == 0 }
     }
 }
 

@@ -8,8 +8,9 @@
 # flap, one port leaves and rejoins, mode-specific options change (activeport, loadbalance
 # hash mapping and stats), a port's TSO is switched off and on (NETDEV_FEAT_CHANGE), a VLAN
 # device is stacked on the team, a multicast address and promiscuity come and go, a port
-# claims the tx queue a tc filter puts every frame on (queue override), every
-# option write is checked, rteam's teamd drives a loadbalance team with a BPF tx hash and
+# claims the tx queue a tc filter puts every frame on (queue override), and beside it a
+# second team of dummy ports carries netconsole (netpoll) while a port leaves and rejoins
+# it and kernel messages go out; every option write is checked, rteam's teamd drives a loadbalance team with a BPF tx hash and
 # its balancer; then the device is deleted with its ports and traffic still on it (each
 # cycle must have sent packets through it).
 # At the end the driver module must unload; the guest's init fails the run on any oops,
@@ -41,6 +42,14 @@ for i in 0 1 2 3; do
     ip -n peer link set "b$i" master br0
 done
 ip netns exec peer sh -c 'while :; do iperf3 -s -1 >/dev/null 2>&1; done' &
+# netconsole's team: dummy ports (veth refuses netpoll), no IPv6 chatter
+for p in nc0 nc1; do
+    ip link add "$p" type dummy
+    echo 1 >"/proc/sys/net/ipv6/conf/$p/disable_ipv6"
+done
+NC=/sys/kernel/config/netconsole/stress
+mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+mkdir "$NC" || fail "no netconsole in this kernel (configfs $NC)"
 server_loop=$!
 
 end=$(($EPOCHSECONDS + DURATION))
@@ -103,7 +112,20 @@ CONF
         ip link set "$p" master team0 || fail "cycle $cycles: cannot enslave $p"
         ip link set "$p" up
     done
-    ops=$((ops + 7))
+    ip link add team1 type team || fail "cycle $cycles: cannot create team1"
+    echo 1 >/proc/sys/net/ipv6/conf/team1/disable_ipv6
+    teamnl team1 setoption mode "$mode" || fail "cycle $cycles: cannot set team1's mode $mode"
+    for p in nc0 nc1; do
+        ip link set "$p" down
+        ip link set "$p" master team1 || fail "cycle $cycles: cannot enslave $p in team1"
+        ip link set "$p" up
+    done
+    ip link set team1 up
+    echo team1 >"$NC/dev_name"
+    echo 192.0.2.11 >"$NC/local_ip"
+    echo 192.0.2.2 >"$NC/remote_ip"
+    echo 1 >"$NC/enabled" || fail "cycle $cycles: netconsole cannot start on team1"
+    ops=$((ops + 10))
     for round in 1 2 3; do
         for p in "${PORTS[@]}"; do
             opt setoption enabled true -p "$p"
@@ -148,7 +170,13 @@ CONF
         sleep 0.3
         ip link set team0 promisc off allmulticast off
         ip maddr del "33:33:00:00:00:1$round" dev team0 || fail "cycle $cycles: ip maddr del failed"
-        ops=$((ops + 27))
+        # netconsole: messages out through team1 while a port leaves and comes back
+        echo "<3>kmod-stress: cycle $cycles round $round" >/dev/kmsg
+        ip link set nc1 nomaster
+        echo "<3>kmod-stress: cycle $cycles round $round, nc1 out" >/dev/kmsg
+        ip link set nc1 master team1 || fail "cycle $cycles: nc1 cannot rejoin team1 under netconsole"
+        ip link set nc1 up
+        ops=$((ops + 31))
         sleep 0.5
     done
     # Few in activebackup and loadbalance, with either driver: with no teamd to give the
@@ -159,7 +187,12 @@ CONF
     sent+=" $mode:$tx"
     # gone with its ports enslaved and traffic on it
     ip link del team0 || fail "cycle $cycles: cannot delete team0"
-    ops=$((ops + 1))
+    # team1 goes with netconsole on it every other cycle (netconsole's notifier ends
+    # the target), else after the target is switched off
+    [ $((plain % 2)) = 0 ] || echo 0 >"$NC/enabled" || fail "cycle $cycles: netconsole did not stop"
+    ip link del team1 || fail "cycle $cycles: cannot delete team1"
+    [ "$(<"$NC/enabled")" = 0 ] || fail "cycle $cycles: netconsole still on after team1 went"
+    ops=$((ops + 3))
 done
 echo "stress: $cycles cycles, about $ops driver operations in $(($EPOCHSECONDS - end + DURATION)) s under traffic"
 echo "packets sent through team0 per cycle:$sent"
@@ -169,6 +202,8 @@ wait "$udp_loop" "$ping_loop" 2>/dev/null
 pkill -x iperf3
 pkill -x ping
 ip link del team0 2>/dev/null
+ip link del team1 2>/dev/null
+rmdir "$NC"
 sleep 2
 ip link show | grep -q 'team' && fail "a team device was left behind: $(ip -br link | grep team)"
 for m in "${MODULES[@]}"; do

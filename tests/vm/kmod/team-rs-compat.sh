@@ -231,6 +231,71 @@ rx_counters() {
     teamnl "$1" setoption enabled true -p veth0
 }
 
+# port_tx PORTS...: the frames PORTS have sent, summed.
+port_tx() {
+    local p n=0
+    for p in "$@"; do n=$((n + $(<"/sys/class/net/$p/statistics/tx_packets"))); done
+    echo "$n"
+}
+
+# kmsg_through LABEL COUNT PORTS...: COUNT kernel messages at a console level (below
+# `quiet`'s 4, so netconsole sends them), then how many frames PORTS sent meanwhile (the
+# count settles within 2 s; the team and its ports send nothing else: no address, no IPv6).
+kmsg_through() {
+    local label=$1 count=$2 before i n
+    shift 2
+    before=$(port_tx "$@")
+    for ((i = 1; i <= count; i++)); do echo "<3>rteam netconsole check: $label $i" >/dev/kmsg; done
+    for i in $(seq 20); do
+        n=$(($(port_tx "$@") - before))
+        [ "$n" -ge "$count" ] && break
+        sleep 0.1
+    done
+    sleep 0.2
+    echo "netconsole $label: $(($(port_tx "$@") - before)) frames through the ports"
+}
+
+# netconsole_steps: netconsole (netpoll) on a roundrobin team of dummy ports (veth refuses
+# netpoll): kernel messages leave through the ports' own netpolls; a port joining while
+# netconsole is on gets one; with the target off nothing is sent; deleting the team with
+# the target on ends it (netconsole's notifier, the team's netpoll cleanup).
+netconsole_steps() {
+    local nc=/sys/kernel/config/netconsole/rteam p before
+    mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+    ip link add team3 type team
+    teamnl team3 setoption mode roundrobin
+    for p in team3 nc0 nc1 nc2; do
+        [ "$p" = team3 ] || ip link add "$p" type dummy
+        echo 1 >"/proc/sys/net/ipv6/conf/$p/disable_ipv6"
+    done
+    ip link set nc0 master team3 && ip link set nc1 master team3 && echo "enslave nc0 nc1 in team3: ok"
+    ip link set team3 up
+    mkdir "$nc"
+    echo team3 >"$nc/dev_name"
+    echo 192.0.2.1 >"$nc/local_ip"
+    echo 192.0.2.2 >"$nc/remote_ip"
+    echo 1 >"$nc/enabled" && echo "netconsole on team3: ok"
+    kmsg_through "two ports" 4 nc0 nc1
+    # a port that cannot do netpoll is refused while netconsole is on, as team.ko refuses it
+    ip link add vnc0 type veth peer name vnc0p
+    ip link set vnc0 master team3 2>&1 | sed 's/^/veth joins with netconsole on: /'
+    ip link del vnc0
+    ip link set nc2 master team3 && echo "nc2 joins with netconsole on: ok"
+    ip link set nc2 up
+    before=$(port_tx nc2)
+    kmsg_through "three ports" 6 nc0 nc1 nc2
+    [ "$(port_tx nc2)" -gt "$before" ] && echo "netconsole: nc2 sent its share"
+    ip link set nc2 nomaster && echo "nc2 leaves with netconsole on: ok"
+    kmsg_through "nc2 gone" 2 nc0 nc1 nc2
+    echo 0 >"$nc/enabled" && echo "netconsole off: ok"
+    kmsg_through "off" 2 nc0 nc1
+    echo 1 >"$nc/enabled" && echo "netconsole on again: ok"
+    ip link del team3 && echo "delete team3 with netconsole on: ok"
+    echo "netconsole target enabled after the delete: $(<"$nc/enabled")"
+    rmdir "$nc"
+    for p in nc0 nc1 nc2; do ip link del "$p"; done
+}
+
 # One pass of the steps; prints what userspace sees, ifindexes replaced by names.
 steps() {
     ip netns add peer
@@ -360,6 +425,7 @@ steps() {
     [ "$n" -gt 0 ] && echo "lb_hash_stats: some buckets counted" || echo "lb_hash_stats: all zero"
     teamnl team2 setoption lb_stats_refresh_interval 0
     ip link del team2 && echo "delete team2: ok"
+    netconsole_steps
     ip link del veth0
     ip link del veth1
     ip netns del peer
@@ -438,6 +504,14 @@ expected=(
     "bucket 7 reads back" "256 bucket writes: ok, without waiting" "bucket 200 reads back"
     "ping over loadbalance: ok" "lb_port_stats veth0: counted" "lb_port_stats veth1: zero"
     "lb_hash_stats: some buckets counted" "delete team2: ok"
+    "enslave nc0 nc1 in team3: ok" "netconsole on team3: ok"
+    "netconsole two ports: 4 frames through the ports" "nc2 joins with netconsole on: ok"
+    "netconsole three ports: 6 frames through the ports" "netconsole: nc2 sent its share"
+    "nc2 leaves with netconsole on: ok" "netconsole nc2 gone: 2 frames through the ports"
+    "netconsole off: ok" "netconsole off: 0 frames through the ports"
+    "veth joins with netconsole on: RTNETLINK answers: Unknown error 524"
+    "netconsole on again: ok" "delete team3 with netconsole on: ok"
+    "netconsole target enabled after the delete: 0"
 )
 for line in "${expected[@]}"; do
     check "team.ko: $line" grep -qxF "$line" /tmp/kmod-run/c.out
