@@ -66,7 +66,7 @@ esac
 CHECKS=0
 active_port() { [ "$(teamdctl team0 state item get runner.active_port 2>/dev/null)" = "$1" ]; }
 has_addr() { ip -4 -o addr show dev "$1" | grep -q " $2 "; }
-pings() { ping -c 3 -i 0.2 -W 2 "$1" >/dev/null 2>&1; }
+pings() { peer_answers "$1" 2>/dev/null; }
 enslaved() { ip -o link show "$1" | grep -q "master $2 "; }
 
 echo "== files teamd-convert wrote"

@@ -68,5 +68,5 @@ wait_for -t 90 sh -c "ip -4 addr show dev team0 | grep -Eq 'inet 192\.0\.2\.(1[0
 echo "DHCP: $(ip -4 -o addr show dev team0 | awk '/dynamic/ { print $4 }')"
 networkctl status --no-pager team0
 networkctl status team0 | grep -q "(configured)" || fail "networkd did not configure team0"
-ping -c 3 -i 0.2 -W 2 192.0.2.2 >/dev/null || fail "no ping to the bonding peer"
+peer_answers || fail "no ping to the bonding peer"
 echo "networkd-cmdline: all checks passed"
