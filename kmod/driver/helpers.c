@@ -131,9 +131,6 @@ int rteam_set_port_addr(struct net_device *port_dev, const unsigned char *addr)
 }
 
 struct sk_buff *rteam_skb_share_check(struct sk_buff *skb) { return skb_share_check(skb, GFP_ATOMIC); }
-struct net_device *rteam_skb_dev(const struct sk_buff *skb) { return skb->dev; }
-void rteam_skb_set_dev(struct sk_buff *skb, struct net_device *dev) { skb->dev = dev; }
-unsigned int rteam_skb_len(const struct sk_buff *skb) { return skb->len; }
 bool rteam_skb_dest_link_local(const struct sk_buff *skb)
 {
 	return is_link_local_ether_addr(eth_hdr(skb)->h_dest);
@@ -155,8 +152,6 @@ u16 rteam_skb_pick_queue(struct sk_buff *skb)
 	return skb_rx_queue_recorded(skb) ? skb_get_rx_queue(skb) : 0;
 }
 
-unsigned int rteam_real_tx_queues(const struct net_device *dev) { return dev->real_num_tx_queues; }
-u16 rteam_skb_queue_mapping(const struct sk_buff *skb) { return skb_get_queue_mapping(skb); }
 
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev, struct netpoll *np)
 {
@@ -224,7 +219,6 @@ void rteam_rx_nohandler(struct net_device *dev) { dev_core_stats_rx_nohandler_in
 
 void rteam_rcu_read_lock(void) { rcu_read_lock(); }
 void rteam_rcu_read_unlock(void) { rcu_read_unlock(); }
-void *rteam_rcu_load(void *const *slot) { return rcu_dereference(*(void __rcu *const *)slot); }
 void rteam_rcu_store(void **slot, void *val) { rcu_assign_pointer(*(void __rcu **)slot, val); }
 void rteam_call_rcu(struct rcu_head *head, rcu_callback_t func) { call_rcu(head, func); }
 void rteam_rcu_barrier(void) { rcu_barrier(); }

@@ -36,16 +36,11 @@ struct net_device *rteam_notifier_dev(void *ptr);
 int rteam_set_port_addr(struct net_device *port_dev, const unsigned char *addr);
 
 struct sk_buff *rteam_skb_share_check(struct sk_buff *skb);
-struct net_device *rteam_skb_dev(const struct sk_buff *skb);
-void rteam_skb_set_dev(struct sk_buff *skb, struct net_device *dev);
-unsigned int rteam_skb_len(const struct sk_buff *skb);
 bool rteam_skb_dest_link_local(const struct sk_buff *skb);
 bool rteam_skb_is_slow_proto(const struct sk_buff *skb);
 void rteam_skb_free(struct sk_buff *skb);
 struct sk_buff *rteam_skb_clone(struct sk_buff *skb);
 u16 rteam_skb_pick_queue(struct sk_buff *skb);
-unsigned int rteam_real_tx_queues(const struct net_device *dev);
-u16 rteam_skb_queue_mapping(const struct sk_buff *skb);
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev, struct netpoll *np);
 struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err);
 void rteam_netpoll_free(struct netpoll *np);
@@ -57,7 +52,6 @@ void rteam_tx_dropped(struct net_device *dev);
 
 void rteam_rcu_read_lock(void);
 void rteam_rcu_read_unlock(void);
-void *rteam_rcu_load(void *const *slot);
 void rteam_rcu_store(void **slot, void *val);
 void rteam_call_rcu(struct rcu_head *head, rcu_callback_t func);
 void rteam_rcu_barrier(void);

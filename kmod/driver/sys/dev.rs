@@ -71,8 +71,9 @@ impl Dev {
 
     /// `real_num_tx_queues`.
     pub fn real_tx_queues(self) -> u32 {
-        // SAFETY: live device.
-        unsafe { raw::rteam_real_tx_queues(self.as_ptr()) }
+        // SAFETY: live device; a plain field (read on every frame, so not
+        // through a C helper call).
+        unsafe { (*self.as_ptr()).real_num_tx_queues }
     }
 
     pub fn is_up(self) -> bool {

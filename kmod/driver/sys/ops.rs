@@ -441,8 +441,8 @@ pub unsafe extern "C" fn rteam_handle_frame(
     // SAFETY: skb is valid; its dev is the port, whose rx_handler_data is the
     // team device (set in attach_to), stable for this RCU read section.
     let (port, team) = unsafe {
-        let port = raw::rteam_skb_dev(skb);
-        let team = raw::rteam_rcu_load(addr_of!((*port).rx_handler_data) as *const *mut c_void);
+        let port = super::skb::skb_dev(skb);
+        let team = super::rcu::rcu_load(addr_of!((*port).rx_handler_data) as *const *mut c_void);
         (dev_of(port), team as *mut raw::net_device)
     };
     let Some(team_dev) = Dev::from_raw(team) else {
@@ -464,7 +464,7 @@ pub unsafe extern "C" fn rteam_handle_frame(
             // device is live.
             unsafe {
                 raw::rteam_rx_stats(team, skb);
-                raw::rteam_skb_set_dev(skb, team);
+                super::skb::skb_set_dev(skb, team);
             }
             raw::rx_handler_result_RX_HANDLER_ANOTHER
         }

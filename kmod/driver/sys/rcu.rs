@@ -28,6 +28,18 @@ pub fn kvec_remove<T>(v: &mut kernel::alloc::KVec<T>, i: usize) -> Option<T> {
     }
 }
 
+/// `rcu_dereference(*slot)`: the kernel's READ_ONCE of the pointer (a
+/// volatile load; the address dependency orders what is read through it on
+/// every architecture Rust kernels run on), without the debug kernel's
+/// lockdep check, and without a C call on every frame.
+///
+/// # Safety
+/// `slot` is valid, and the caller is in an RCU read section.
+pub(super) unsafe fn rcu_load(slot: *const *mut c_void) -> *mut c_void {
+    // SAFETY: per the caller.
+    unsafe { core::ptr::read_volatile(slot) }
+}
+
 /// A random number for the random mode.
 pub fn random_u32() -> u32 {
     // SAFETY: plain kernel call, any context.
@@ -121,7 +133,7 @@ impl<T> RcuBox<T> {
         // after a grace period, which cannot end while the caller's read
         // section lasts (xmit and rx handlers run under rcu_read_lock).
         unsafe {
-            let p = raw::rteam_rcu_load(self.slot.get() as *const *mut c_void) as *const RcuNode<T>;
+            let p = rcu_load(self.slot.get() as *const *mut c_void) as *const RcuNode<T>;
             p.as_ref().map(|n| &n.val)
         }
     }

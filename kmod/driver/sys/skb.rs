@@ -14,15 +14,19 @@ use crate::logic::errno::Errno;
 pub struct Skb(pub(super) NonNull<raw::sk_buff>);
 
 impl Skb {
+    // The per-frame reads are plain fields of the bindgen layout, read here
+    // rather than through C helpers: each call costs about as much as the
+    // read, and the fast path makes several per frame.
+
     pub fn len(&self) -> u32 {
         // SAFETY: we own the skb.
-        unsafe { raw::rteam_skb_len(self.0.as_ptr()) }
+        unsafe { (*self.0.as_ptr()).len }
     }
 
     /// The team's tx queue the stack put the frame on.
     pub fn queue_mapping(&self) -> u16 {
         // SAFETY: we own the skb.
-        unsafe { raw::rteam_skb_queue_mapping(self.0.as_ptr()) }
+        unsafe { (*self.0.as_ptr()).queue_mapping }
     }
 
     pub fn free(self) {
@@ -112,5 +116,36 @@ impl RxFrame {
     pub fn is_slow_protocol(&self) -> bool {
         // SAFETY: valid skb.
         unsafe { raw::rteam_skb_is_slow_proto(self.0.as_ptr()) }
+    }
+}
+
+/// `skb->dev`.
+///
+/// # Safety
+/// `skb` is a live skb the caller may read.
+pub(super) unsafe fn skb_dev(skb: *const raw::sk_buff) -> *mut raw::net_device {
+    // SAFETY: per the caller; `dev` shares a union with `dev_scratch`, and
+    // an skb in the tx or rx path holds its device there.
+    unsafe {
+        (*skb)
+            .__bindgen_anon_1
+            .__bindgen_anon_1
+            .__bindgen_anon_1
+            .dev
+    }
+}
+
+/// `skb->dev = dev`.
+///
+/// # Safety
+/// The caller owns `skb`.
+pub(super) unsafe fn skb_set_dev(skb: *mut raw::sk_buff, dev: *mut raw::net_device) {
+    // SAFETY: per the caller (see `skb_dev`).
+    unsafe {
+        (*skb)
+            .__bindgen_anon_1
+            .__bindgen_anon_1
+            .__bindgen_anon_1
+            .dev = dev
     }
 }
