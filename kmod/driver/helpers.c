@@ -142,17 +142,7 @@ bool rteam_skb_is_slow_proto(const struct sk_buff *skb)
 void rteam_skb_free(struct sk_buff *skb) { dev_kfree_skb_any(skb); }
 struct sk_buff *rteam_skb_clone(struct sk_buff *skb) { return skb_clone(skb, GFP_ATOMIC); }
 
-/*
- * The team's queue for a frame: the rx queue the stack recorded, else 0.
- * The frame's own mapping waits in its control block for the port.
- */
-u16 rteam_skb_pick_queue(struct sk_buff *skb)
-{
-	qdisc_skb_cb(skb)->slave_dev_queue_mapping = skb->queue_mapping;
-	return skb_rx_queue_recorded(skb) ? skb_get_rx_queue(skb) : 0;
-}
-
-
+/* A frame of a team with netpoll on (Skb::xmit sends the others itself). */
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev, struct netpoll *np)
 {
 	/* the port picks from the mapping the frame came with, not the team's */

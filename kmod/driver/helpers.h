@@ -40,7 +40,6 @@ bool rteam_skb_dest_link_local(const struct sk_buff *skb);
 bool rteam_skb_is_slow_proto(const struct sk_buff *skb);
 void rteam_skb_free(struct sk_buff *skb);
 struct sk_buff *rteam_skb_clone(struct sk_buff *skb);
-u16 rteam_skb_pick_queue(struct sk_buff *skb);
 int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev, struct netpoll *np);
 struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err);
 void rteam_netpoll_free(struct netpoll *np);

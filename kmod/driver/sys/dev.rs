@@ -263,7 +263,9 @@ impl Dev {
         // SAFETY: our devices' private area holds a `Private` written by
         // `team_setup` before the device is visible; it lives as long as the
         // device, which outlives every callback that receives it.
-        unsafe { &*(raw::rteam_netdev_priv(self.as_ptr()) as *const Private) }
+        // `netdev_priv` is the address of the trailing `priv` array, taken
+        // here rather than through a C call on every frame.
+        unsafe { &*(core::ptr::addr_of!((*self.as_ptr()).priv_) as *const Private) }
     }
 }
 

@@ -332,14 +332,9 @@ unsafe extern "C" fn ndo_select_queue(
     skb: *mut raw::sk_buff,
     _sb_dev: *mut raw::net_device,
 ) -> u16 {
-    // SAFETY: the core hands us an skb it owns for this call.
-    let q = unsafe { raw::rteam_skb_pick_queue(skb) };
     let n = dev_of(dev).real_tx_queues();
-    if n == 0 {
-        0
-    } else {
-        (u32::from(q) % n) as u16
-    }
+    // Borrowed for the call: `pick_queue` neither frees nor keeps it.
+    NonNull::new(skb).map_or(0, |s| Skb(s).pick_queue(n))
 }
 
 unsafe extern "C" fn ndo_set_mac_address(dev: *mut raw::net_device, addr: *mut c_void) -> c_int {
@@ -431,7 +426,7 @@ pub unsafe extern "C" fn rteam_handle_frame(
     // SAFETY: the core passes a valid skb pointer slot; skb_share_check may
     // replace the skb, which we write back.
     let skb = unsafe {
-        let skb = raw::rteam_skb_share_check(*pskb);
+        let skb = super::skb::skb_share_check(*pskb);
         if skb.is_null() {
             return raw::rx_handler_result_RX_HANDLER_CONSUMED;
         }

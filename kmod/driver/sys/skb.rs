@@ -5,7 +5,7 @@
 //! handler borrows.
 
 use core::ffi::c_int;
-use core::ptr::{null_mut, NonNull};
+use core::ptr::{addr_of, null_mut, NonNull};
 
 use super::{errno_result, raw, Dev, NetpollRef};
 use crate::logic::errno::Errno;
@@ -42,10 +42,38 @@ impl Skb {
     /// Queues the frame on `port` (through its netpoll `np` when sent from
     /// netpoll context); the skb is consumed either way.
     pub fn xmit(self, port: Dev, np: Option<NetpollRef>) -> bool {
-        let np = np.map_or(null_mut(), NetpollRef::as_ptr);
-        // SAFETY: we own the skb; `port` and `np` are live for this RCU
-        // section (the snapshot that named them is).
-        unsafe { raw::rteam_skb_xmit(self.0.as_ptr(), port.as_ptr(), np) == 0 }
+        let skb = self.0.as_ptr();
+        // SAFETY: we own the skb, whose dev is still the team; `port` and
+        // `np` are live for this RCU section (the snapshot that named them
+        // is). The team's npinfo is only tested for presence.
+        unsafe {
+            let team = skb_dev(skb);
+            if np.is_some() || !core::ptr::read_volatile(addr_of!((*team).npinfo)).is_null() {
+                // netpoll on the team: the C side tells netpoll context apart
+                let np = np.map_or(null_mut(), NetpollRef::as_ptr);
+                return raw::rteam_skb_xmit(skb, port.as_ptr(), np) == 0;
+            }
+            // the port picks from the mapping the frame came with, not the team's
+            (*skb).queue_mapping = (*qdisc_cb(skb)).__bindgen_anon_1.slave_dev_queue_mapping;
+            skb_set_dev(skb, port.as_ptr());
+            raw::__dev_queue_xmit(skb, null_mut()) == 0
+        }
+    }
+
+    /// The team's tx queue for the frame (of `n`), as team.ko picks it: the
+    /// rx queue it was recorded with, or 0. The frame's own mapping is kept
+    /// for the port (`xmit`).
+    pub fn pick_queue(&self, n: u32) -> u16 {
+        let skb = self.0.as_ptr();
+        // SAFETY: the core hands ndo_select_queue an skb it owns for the
+        // call; the qdisc control block is free for the device's use here.
+        unsafe {
+            let q = (*skb).queue_mapping;
+            (*qdisc_cb(skb)).__bindgen_anon_1.slave_dev_queue_mapping = q;
+            // skb_rx_queue_recorded / skb_get_rx_queue
+            let rx = if q != 0 { u32::from(q) - 1 } else { 0 };
+            rx.checked_rem(n).unwrap_or(0) as u16
+        }
     }
 }
 
@@ -147,5 +175,31 @@ pub(super) unsafe fn skb_set_dev(skb: *mut raw::sk_buff, dev: *mut raw::net_devi
             .__bindgen_anon_1
             .__bindgen_anon_1
             .dev = dev
+    }
+}
+
+/// `qdisc_skb_cb(skb)`: the control block as the qdisc layer lays it out.
+///
+/// # Safety
+/// `skb` is a live skb the caller owns.
+unsafe fn qdisc_cb(skb: *mut raw::sk_buff) -> *mut raw::qdisc_skb_cb {
+    // SAFETY: per the caller; `cb` is 48 bytes, larger than qdisc_skb_cb,
+    // and aligned for it (the kernel casts it the same way).
+    unsafe { core::ptr::addr_of_mut!((*skb).cb) as *mut raw::qdisc_skb_cb }
+}
+
+/// `skb_share_check(skb, GFP_ATOMIC)`: the skb itself when only the caller
+/// holds it (checked here, without a C call), else a clone (the original
+/// released), or NULL when cloning failed.
+///
+/// # Safety
+/// The caller holds a reference to `skb` (the rx handler's).
+pub(super) unsafe fn skb_share_check(skb: *mut raw::sk_buff) -> *mut raw::sk_buff {
+    // SAFETY: per the caller; `users` is read as refcount_read does.
+    unsafe {
+        if core::ptr::read_volatile(addr_of!((*skb).users.refs.counter)) == 1 {
+            return skb;
+        }
+        raw::rteam_skb_share_check(skb)
     }
 }
