@@ -843,10 +843,9 @@ impl Team {
             match sys::Netpoll::setup(self.ports[i].dev) {
                 Ok(np) => self.ports[i].np = Some(np),
                 Err(e) => {
-                    // No snapshot has named them yet: they can go at once.
-                    for p in self.ports.iter_mut() {
-                        p.np = None;
-                    }
+                    // Those set up so far go again (after a snapshot without
+                    // them, should an earlier one name any).
+                    self.netpoll_cleanup(fast);
                     return Err(e);
                 }
             }

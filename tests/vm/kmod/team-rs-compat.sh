@@ -274,6 +274,12 @@ netconsole_steps() {
     echo team3 >"$nc/dev_name"
     echo 192.0.2.1 >"$nc/local_ip"
     echo 192.0.2.2 >"$nc/remote_ip"
+    # a team with a port that cannot do netpoll refuses netconsole, as team.ko does
+    ip link add vnc0 type veth peer name vnc0p
+    ip link set vnc0 master team3
+    echo 1 >"$nc/enabled" 2>/dev/null || echo "netconsole on team3 with a veth port: refused"
+    echo "netconsole target enabled: $(<"$nc/enabled")"
+    ip link del vnc0
     echo 1 >"$nc/enabled" && echo "netconsole on team3: ok"
     kmsg_through "two ports" 4 nc0 nc1
     # a port that cannot do netpoll is refused while netconsole is on, as team.ko refuses it
@@ -504,7 +510,8 @@ expected=(
     "bucket 7 reads back" "256 bucket writes: ok, without waiting" "bucket 200 reads back"
     "ping over loadbalance: ok" "lb_port_stats veth0: counted" "lb_port_stats veth1: zero"
     "lb_hash_stats: some buckets counted" "delete team2: ok"
-    "enslave nc0 nc1 in team3: ok" "netconsole on team3: ok"
+    "enslave nc0 nc1 in team3: ok" "netconsole on team3 with a veth port: refused"
+    "netconsole target enabled: 0" "netconsole on team3: ok"
     "netconsole two ports: 4 frames through the ports" "nc2 joins with netconsole on: ok"
     "netconsole three ports: 6 frames through the ports" "netconsole: nc2 sent its share"
     "nc2 leaves with netconsole on: ok" "netconsole nc2 gone: 2 frames through the ports"
