@@ -142,19 +142,19 @@ bool rteam_skb_is_slow_proto(const struct sk_buff *skb)
 void rteam_skb_free(struct sk_buff *skb) { dev_kfree_skb_any(skb); }
 struct sk_buff *rteam_skb_clone(struct sk_buff *skb) { return skb_clone(skb, GFP_ATOMIC); }
 
-/* A frame of a team with netpoll on (Skb::xmit sends the others itself). */
-int rteam_skb_xmit(struct sk_buff *skb, struct net_device *port_dev, struct netpoll *np)
+/*
+ * A frame, already on its port, of a team with netpoll on (Skb::xmit sends
+ * the others itself).
+ */
+int rteam_netpoll_xmit(struct sk_buff *skb, struct netpoll *np)
 {
-	/* the port picks from the mapping the frame came with, not the team's */
-	skb_set_queue_mapping(skb, qdisc_skb_cb(skb)->slave_dev_queue_mapping);
-	skb->dev = port_dev;
 	/*
 	 * netpoll (netconsole) sends with interrupts off, where the port's qdisc
 	 * path must not run: the frame goes through the port's own netpoll,
 	 * which drops it when there is none.
 	 */
 #ifdef CONFIG_NET_POLL_CONTROLLER
-	if (unlikely(netpoll_tx_running(port_dev)))
+	if (unlikely(netpoll_tx_running(skb->dev)))
 		return netpoll_send_skb(np, skb) == NETDEV_TX_OK ? 0 : -ENOBUFS;
 #endif
 	return dev_queue_xmit(skb);
@@ -179,7 +179,6 @@ struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err)
 
 /* Waits a grace period first (__netpoll_free), so a sender still holding np is done. */
 void rteam_netpoll_free(struct netpoll *np) { __netpoll_free(np); }
-bool rteam_netpoll_on(const struct net_device *dev) { return rcu_access_pointer(dev->npinfo); }
 #else
 struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err)
 {
@@ -187,7 +186,6 @@ struct netpoll *rteam_netpoll_setup(struct net_device *port_dev, int *err)
 	return NULL;
 }
 void rteam_netpoll_free(struct netpoll *np) { }
-bool rteam_netpoll_on(const struct net_device *dev) { return false; }
 #endif
 
 void rteam_tx_stats(struct net_device *dev, unsigned int len) { dev_sw_netstats_tx_add(dev, 1, len); }

@@ -43,19 +43,19 @@ impl Skb {
     /// netpoll context); the skb is consumed either way.
     pub fn xmit(self, port: Dev, np: Option<NetpollRef>) -> bool {
         let skb = self.0.as_ptr();
-        // SAFETY: we own the skb, whose dev is still the team; `port` and
-        // `np` are live for this RCU section (the snapshot that named them
-        // is). The team's npinfo is only tested for presence.
+        // SAFETY: we own the skb, whose dev is still the team (a live device
+        // for this call); `port` and `np` are live for this RCU section (the
+        // snapshot that named them is).
         unsafe {
-            let team = skb_dev(skb);
-            if np.is_some() || !core::ptr::read_volatile(addr_of!((*team).npinfo)).is_null() {
-                // netpoll on the team: the C side tells netpoll context apart
-                let np = np.map_or(null_mut(), NetpollRef::as_ptr);
-                return raw::rteam_skb_xmit(skb, port.as_ptr(), np) == 0;
-            }
+            let netpoll = np.is_some() || Dev::from_raw(skb_dev(skb)).is_some_and(Dev::netpoll_on);
             // the port picks from the mapping the frame came with, not the team's
             (*skb).queue_mapping = (*qdisc_cb(skb)).__bindgen_anon_1.slave_dev_queue_mapping;
             skb_set_dev(skb, port.as_ptr());
+            if netpoll {
+                // the C side tells netpoll context apart
+                let np = np.map_or(null_mut(), NetpollRef::as_ptr);
+                return raw::rteam_netpoll_xmit(skb, np) == 0;
+            }
             raw::__dev_queue_xmit(skb, null_mut()) == 0
         }
     }
