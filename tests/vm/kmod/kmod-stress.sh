@@ -10,9 +10,9 @@
 # device is stacked on the team, a multicast address and promiscuity come and go, a port
 # claims the tx queue a tc filter puts every frame on (queue override), and beside it a
 # second team of dummy ports carries netconsole (netpoll) while a port leaves and rejoins
-# it and kernel messages go out; every option write is checked, rteam's teamd drives a loadbalance team with a BPF tx hash and
-# its balancer; then the device is deleted with its ports and traffic still on it (each
-# cycle must have sent packets through it).
+# it and kernel messages go out; every option write is checked, rteam's teamd drives a
+# loadbalance team with a BPF tx hash and its balancer; then the device is deleted with its
+# ports and traffic still on it (each cycle must have sent packets through it).
 # At the end the driver module must unload; the guest's init fails the run on any oops,
 # KASAN, lockdep, RCU or refcount report in the kernel log.
 set -uo pipefail
@@ -42,6 +42,7 @@ for i in 0 1 2 3; do
     ip -n peer link set "b$i" master br0
 done
 ip netns exec peer sh -c 'while :; do iperf3 -s -1 >/dev/null 2>&1; done' &
+server_loop=$!
 # netconsole's team: dummy ports (veth refuses netpoll), no IPv6 chatter
 for p in nc0 nc1; do
     ip link add "$p" type dummy
@@ -50,7 +51,6 @@ done
 NC=/sys/kernel/config/netconsole/stress
 mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
 mkdir "$NC" || fail "no netconsole in this kernel (configfs $NC)"
-server_loop=$!
 
 end=$(($EPOCHSECONDS + DURATION))
 STOP=/tmp/kmod-stress.stop
