@@ -221,7 +221,7 @@ probe() {
         if ! kill -0 "$pid" 2>/dev/null; then
             break
         fi
-        if "$CTL" "$dev" state dump 2>/dev/null | grep -q "\"$word\""; then
+        if "$CTL" "$dev" state dump 2>/dev/null | matches "\"$word\""; then
             ok=0
             break
         fi

@@ -56,7 +56,7 @@ check_kernel_log() {
         grep -E "BUG|Oops|WARNING:|KASAN|lockdep|possible (recursive|circular|irq)|suspicious RCU|refcount_t|ref_tracker|leaked|unregister_netdevice: waiting")
     if [ -n "$report" ]; then
         echo "rteam-guest: kernel log reports a problem:" | tee -a /results/output.log
-        printf '%s\n' "$report" | head -20 | tee -a /results/output.log
+        printf '%s\n' "$report" | sed -n 1,20p | tee -a /results/output.log
         echo "rteam-guest: the kernel log's last lines:" | tee -a /results/output.log
         dmesg | tail -80 | tee -a /results/output.log
         [ "$JOB_STATUS" = 0 ] && JOB_STATUS=99

@@ -23,6 +23,19 @@ fail() {
     exit 1
 }
 
+# CMD | matches [GREP-OPTION...] PATTERN: grep -q that reads all of its input first. With
+# pipefail, `CMD | grep -q` fails at random: grep leaves at its first match, and CMD's next
+# write then dies of SIGPIPE (ip(8) writes each link on its own; seen failing a CI run).
+# script_lint in xtask refuses `| grep -q` and `| head` in the project's shell scripts.
+matches() {
+    local input
+    input=$(cat)
+    grep -q "$@" <<<"$input"
+}
+
+# CMD | first_lines N: the first N lines, as head -n N, but reading to the end (see matches).
+first_lines() { sed -n "1,${1}p"; }
+
 # assert_eq EXPECTED ACTUAL WHAT [EXPLAIN...]: compare two (multi-line) strings; on mismatch
 # print a unified diff (expected -> actual), then what the command EXPLAIN prints (on stderr:
 # failure tails end with it), and fail.
@@ -266,7 +279,7 @@ PKGS=/opt/rteam/src/target/packages
 # our_deb: DEB becomes the path of a copy of our .deb in /tmp (apt wants a readable local
 # file it can name; the share is read-only).
 our_deb() {
-    DEB=$(ls "$PKGS"/rteam_*.deb 2>/dev/null | head -n1)
+    DEB=$(ls "$PKGS"/rteam_*.deb 2>/dev/null | first_lines 1)
     [ -n "$DEB" ] || fail "no rteam_*.deb in $PKGS: run 'cargo xtask package' first"
     cp "$DEB" /tmp/ || fail "cannot copy $DEB"
     DEB=/tmp/$(basename "$DEB")

@@ -95,14 +95,14 @@ dev_state() {
 teamd_pids() {
     local p
     for p in $(pgrep -x teamd); do
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-t $1 " && echo "$p"
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | matches -- "-t $1 " && echo "$p"
     done
 }
 
 # teamd_argv DEV: the argv NM gave teamd for DEV, with the JSON after -c reduced to "<json>".
 teamd_argv() {
     local p
-    p=$(teamd_pids "$1" | head -n1)
+    p=$(teamd_pids "$1" | first_lines 1)
     [ -n "$p" ] || { echo "no teamd"; return; }
     tr '\0' '\n' <"/proc/$p/cmdline" | awk 'prev == "-c" { print "<json>"; prev = ""; next }
         { print; prev = $0 }' | tr '\n' ' ' | sed 's/ $//'

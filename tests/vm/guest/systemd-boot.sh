@@ -23,7 +23,8 @@ ln -sf /dev/null "$etc/getty@tty1.service"
 for unit in $(sed -n 's/^# vm-units://p' /opt/rteam/job/script.sh); do
     src=/lib/systemd/system/$unit
     [ -f "$src" ] || { echo "rteam-guest: no unit $unit to enable"; continue; }
-    target=$(sed -n 's/^WantedBy=//p' "$src" | head -n1)
+    target=$(sed -n 's/^WantedBy=//p' "$src")
+    target=${target%%$'\n'*}
     mkdir -p "$etc/${target:-multi-user.target}.wants"
     ln -sf "$src" "$etc/${target:-multi-user.target}.wants/$unit"
 done

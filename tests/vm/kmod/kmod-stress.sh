@@ -23,7 +23,7 @@ R=/opt/rteam/bin
 PORTS=(p0 p1 p2 p3)
 MODES=(roundrobin activebackup loadbalance broadcast random)
 
-if lsmod | grep -q '^team_rs '; then
+if lsmod | matches '^team_rs '; then
     MODULES=(team_rs)
 else
     MODULES=(team_mode_activebackup team_mode_broadcast team_mode_loadbalance
@@ -205,13 +205,13 @@ ip link del team0 2>/dev/null
 ip link del team1 2>/dev/null
 rmdir "$NC"
 sleep 2
-ip link show | grep -q 'team' && fail "a team device was left behind: $(ip -br link | grep team)"
+ip link show | matches 'team' && fail "a team device was left behind: $(ip -br link | grep team)"
 for m in "${MODULES[@]}"; do
     rmmod "$m" || fail "rmmod $m failed: $(lsmod | grep team)"
 done
-lsmod | grep -q team && fail "team modules still loaded: $(lsmod | grep team)"
+lsmod | matches team && fail "team modules still loaded: $(lsmod | grep team)"
 echo "driver unloaded cleanly"
 # a leaked device reference shows up as this message within a few seconds of the delete
 sleep 3
-dmesg | grep -q "unregister_netdevice: waiting" && fail "a netdev reference leaked"
+dmesg | matches "unregister_netdevice: waiting" && fail "a netdev reference leaked"
 echo "kmod-stress: passed"

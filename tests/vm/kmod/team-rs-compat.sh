@@ -30,7 +30,7 @@ offloads() { # label team
     local label=$1 team=$2 k v line="" min="" p
     ethtool -k "$team" | sed "1d; s/^/$label: /"
     for k in gso_max_size gso_max_segs tso_max_segs gso_ipv4_max_size; do
-        v=$(ip -d link show "$team" | grep -o "[[:space:]]$k [0-9]*" | head -1 | awk '{print $2}')
+        v=$(ip -d link show "$team" | grep -o "[[:space:]]$k [0-9]*" | awk 'NR == 1 {print $2}')
         line="$line $k ${v:-none}"
     done
     echo "limits $label:$line"

@@ -65,9 +65,9 @@ esac
 
 CHECKS=0
 active_port() { [ "$(teamdctl team0 state item get runner.active_port 2>/dev/null)" = "$1" ]; }
-has_addr() { ip -4 -o addr show dev "$1" | grep -q " $2 "; }
+has_addr() { ip -4 -o addr show dev "$1" | matches " $2 "; }
 pings() { peer_answers "$1" 2>/dev/null; }
-enslaved() { ip -o link show "$1" | grep -q "master $2 "; }
+enslaved() { ip -o link show "$1" | matches "master $2 "; }
 
 echo "== files teamd-convert wrote"
 for f in "$NET"/*; do

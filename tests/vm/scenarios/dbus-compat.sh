@@ -119,7 +119,7 @@ dctl port add p1
 wait_for -t 10 sh -c "teamdctl -D team0 port present p1"
 dctl state -v
 dctl port config update p1 '{"prio": 7}'
-teamdctl -D team0 port config dump p1 | grep -q '"prio": 7' || fail "port config update over D-Bus"
+teamdctl -D team0 port config dump p1 | matches '"prio": 7' || fail "port config update over D-Bus"
 dctl state item set runner.active_port p1
 wait_for -t 10 sh -c "teamdctl -D team0 state item get runner.active_port | grep -qx p1"
 dctl state item set setup.debug_level 1
@@ -129,7 +129,7 @@ checks=$((checks + 7))
 teamdctl -D team0 port add nosuchdev >/tmp/c.out 2>&1 && fail "port add of a missing device succeeded"
 grep -q 'org.libteam.teamdNoSuchDev' /tmp/c.out || fail "no NoSuchDev error name: $(</tmp/c.out)"
 # our teamdctl over D-Bus too
-$R/teamdctl -D team0 state item get runner.active_port | grep -qx p0 || fail "rteam teamdctl -D"
+$R/teamdctl -D team0 state item get runner.active_port | matches -x p0 || fail "rteam teamdctl -D"
 checks=$((checks + 2))
 
 # Non-root callers are refused, mutating or not; the name cannot be taken by them.
@@ -137,7 +137,7 @@ nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 out=$(nobody busctl --system call org.libteam.teamd.team0 /org/libteam/teamd org.libteam.teamd PortRemove s p0 2>&1) &&
     fail "non-root PortRemove was allowed"
 grep -qi 'denied\|not allowed' <<<"$out" || fail "unexpected non-root error: $out"
-ip -o link | grep -q 'p0.*master team0' || fail "p0 left the team after a refused call"
+ip -o link | matches 'p0.*master team0' || fail "p0 left the team after a refused call"
 out=$(nobody busctl --system call org.libteam.teamd.team0 /org/libteam/teamd org.libteam.teamd StateDump 2>&1) &&
     fail "non-root StateDump was allowed"
 # dbus-send asks the bus for the name on its own connection
@@ -152,14 +152,14 @@ stop $R/teamd
 setup_ports
 $R/teamd -D -f /tmp/team0.conf >/tmp/teamd.log 2>&1 &
 for _ in $(seq 1 600); do
-    if busctl --system list 2>/dev/null | grep -q org.libteam.teamd.team0; then
+    if busctl --system list 2>/dev/null | matches org.libteam.teamd.team0; then
         ports=$(teamnl team0 ports 2>/dev/null | grep -c 'p[01]:')
         [ "$ports" = 2 ] || fail "name appeared with $ports of 2 ports enslaved"
         break
     fi
     sleep 0.05
 done
-busctl --system list | grep -q org.libteam.teamd.team0 || fail "name never appeared"
+busctl --system list | matches org.libteam.teamd.team0 || fail "name never appeared"
 checks=$((checks + 1))
 
 # The bus goes away and comes back: teamd keeps the team, serves the socket meanwhile,

@@ -88,8 +88,8 @@ check_eq ethtool "$("$CTL" team0 config dump actual | jq -r .link_watch.name)" "
 check "(a) p0 and p1 are ports of team0" up_ok
 check_eq 10 "$("$CTL" team0 port config dump p0 | jq -r .prio)" "(a) p0 prio (TEAM_PORT_CONFIG)"
 check_eq "null" "$("$CTL" team0 port config dump p1 | jq -r .prio)" "(a) p1 has no port config"
-has_addr() { ip -4 -o addr show dev team0 | grep -q ' 192.0.2.1/24 '; }
-is_up() { ip -o link show team0 | grep -q 'state UP'; }
+has_addr() { ip -4 -o addr show dev team0 | matches ' 192.0.2.1/24 '; }
+is_up() { ip -o link show team0 | matches 'state UP'; }
 check "(a) team0 has 192.0.2.1/24" has_addr
 check "(a) team0 is up" wait_for -t 10 is_up
 check "(a) p0 (prio 10) is active" wait_item runner.active_port p0 20

@@ -55,7 +55,7 @@ jq -e '.runner.name == "lacp" and (.ports | keys) == ["eth1", "eth2"]' /tmp/dump
     fail "team0's config is not the command line's: $(</tmp/dump.json)"
 for p in eth1 eth2; do
     wait_for -t 30 teamdctl team0 port present "$p"
-    ip -o link show "$p" | grep -q "master team0" || fail "$p is not enslaved to team0"
+    ip -o link show "$p" | matches "master team0" || fail "$p is not enslaved to team0"
 done
 
 echo "== LACP with the bond, then DHCP"
@@ -67,6 +67,6 @@ done
 wait_for -t 90 sh -c "ip -4 addr show dev team0 | grep -Eq 'inet 192\.0\.2\.(1[0-4][0-9]|150)/24.*dynamic'"
 echo "DHCP: $(ip -4 -o addr show dev team0 | awk '/dynamic/ { print $4 }')"
 networkctl status --no-pager team0
-networkctl status team0 | grep -q "(configured)" || fail "networkd did not configure team0"
+networkctl status team0 | matches "(configured)" || fail "networkd did not configure team0"
 peer_answers || fail "no ping to the bonding peer"
 echo "networkd-cmdline: all checks passed"

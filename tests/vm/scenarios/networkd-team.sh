@@ -122,7 +122,7 @@ assert_eq active "$(systemctl is-active systemd-networkd)" "systemd-networkd sta
 # Team= keys) with a warning, not fail; what it said about them:
 journalctl -b --no-pager -u systemd-networkd | grep -E 'team|Team' || true
 [ "$(networkctl list --no-legend | wc -l)" -ge 5 ] || fail "networkctl list: $(networkctl list)"
-ip -d link show team0 | grep -qw team || fail "team0 is not a team device: $(ip -d link show team0)"
+ip -d link show team0 | matches -w team || fail "team0 is not a team device: $(ip -d link show team0)"
 # the JSON the helper wrote, as our teamd took it
 teamdctl team0 config dump >/tmp/dump.json || fail "teamdctl team0 config dump failed"
 jq -e '.runner.name == "activebackup" and .link_watch.name == "ethtool"
@@ -130,19 +130,19 @@ jq -e '.runner.name == "activebackup" and .link_watch.name == "ethtool"
     fail "team0's config is not the .netdev's: $(</tmp/dump.json)"
 for p in p0 p1; do
     wait_for -t 30 teamdctl team0 port present "$p"
-    ip -o link show "$p" | grep -q "master team0" || fail "$p is not enslaved to team0"
+    ip -o link show "$p" | matches "master team0" || fail "$p is not enslaved to team0"
     assert_eq unmanaged "$(networkctl list --no-legend "$p" | awk '{ print $5 }')" \
         "networkd's setup state of $p" networkctl status "$p"
 done
 # the catch-all still applies where the helper wrote nothing: p2 of the broken team
-networkctl list --no-legend p2 | grep -qw unmanaged && fail "p2 unmanaged: the broken team1 wrote files"
+networkctl list --no-legend p2 | matches -w unmanaged && fail "p2 unmanaged: the broken team1 wrote files"
 
 echo "== networkd configured team0: static address, DHCP, wait-online"
 /lib/systemd/systemd-networkd-wait-online -i team0 --timeout=90 ||
     fail "systemd-networkd-wait-online -i team0 failed"
 wait_for -t 60 sh -c 'networkctl status team0 | grep -q "State: routable (configured)"'
 networkctl status --no-pager team0
-ip -4 addr show dev team0 | grep -q 'inet 192\.0\.2\.1/24' || fail "team0 lacks 192.0.2.1/24"
+ip -4 addr show dev team0 | matches 'inet 192\.0\.2\.1/24' || fail "team0 lacks 192.0.2.1/24"
 wait_for -t 90 sh -c "ip -4 addr show dev team0 | grep -Eq 'inet 192\.0\.2\.(1[0-4][0-9]|150)/24.*dynamic'"
 echo "DHCP: $(ip -4 -o addr show dev team0 | awk '/dynamic/ { print $4 }')"
 peer_answers || fail "no ping across team0"
@@ -164,7 +164,7 @@ wait "$ping_pid"
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' /tmp/ping.log)
 echo "ping across the failover: ${received:-?} of 40 replies"
 [ "${received:-0}" -ge 30 ] || fail "failover lost the ping: $(tail -n 3 /tmp/ping.log)"
-ip -4 addr show dev team0 | grep -q 'inet 192\.0\.2\.1/24' || fail "team0 lost its address on failover"
+ip -4 addr show dev team0 | matches 'inet 192\.0\.2\.1/24' || fail "team0 lost its address on failover"
 ip -n peer link set b0 up
 wait_for -t 20 sh -c '[ "$(teamdctl team0 state item get runner.active_port)" = p0 ]'
 
@@ -188,7 +188,7 @@ done
 sleep 3
 assert_eq active "$(systemctl is-active teamd-networkd.path)" "teamd-networkd.path after a burst" \
     systemctl status --no-pager teamd-networkd.path teamd-networkd.service
-systemctl show -p Result --value teamd-networkd.service | grep -qx start-limit-hit &&
+systemctl show -p Result --value teamd-networkd.service | matches -x start-limit-hit &&
     fail "teamd-networkd.service hit its start limit"
 
 echo "== files removed: what the next boot runs makes no team"
@@ -201,5 +201,5 @@ systemctl daemon-reload
 systemctl start teamd-networkd.service || fail "teamd-networkd.service failed"
 wait_for -t 30 sh -c '! ip link show team0'
 [ ! -e /run/teamd/team0.conf ] || fail "/run/teamd/team0.conf is left"
-ls /run/systemd/network/ | grep -q teamd && fail "helper files left: $(ls /run/systemd/network/)"
+ls /run/systemd/network/ | matches teamd && fail "helper files left: $(ls /run/systemd/network/)"
 echo "networkd-team: all checks passed"

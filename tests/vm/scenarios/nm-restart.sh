@@ -28,10 +28,10 @@ ports() {
     echo "${out# }"
 }
 both_ports() { [ "$(ports)" = "p0 p1" ]; }
-has_name() { busctl --system list 2>/dev/null | grep -q '^org.libteam.teamd.nmteam0 '; }
+has_name() { busctl --system list 2>/dev/null | matches '^org.libteam.teamd.nmteam0 '; }
 respawned() {
     local now
-    now=$(teamd_pids nmteam0 | head -n1)
+    now=$(teamd_pids nmteam0 | first_lines 1)
     [ -n "$now" ] && [ "$now" != "$1" ] && has_name
 }
 
@@ -52,7 +52,7 @@ run() {
     log "con up: $(nmcli --wait 60 con up t0 >/dev/null 2>&1 && echo ok || echo failed)"
     wait_wall 60 nm_connected p1
     log "before: team $(dev_state nmteam0), ports $(ports), ping $(pings)"
-    pid=$(teamd_pids nmteam0 | head -n1)
+    pid=$(teamd_pids nmteam0 | first_lines 1)
     local argv
     argv=$(teamd_argv nmteam0)
     log "argv: $argv"
@@ -64,7 +64,7 @@ run() {
     step "$impl: kill -9 teamd"
     kill -9 "$pid"
     wait_wall 30 respawned "$pid"
-    log "respawned: $([ "$(teamd_pids nmteam0 | head -n1)" != "$pid" ] && echo yes || echo no)"
+    log "respawned: $([ "$(teamd_pids nmteam0 | first_lines 1)" != "$pid" ] && echo yes || echo no)"
     log "same argv: $([ "$(teamd_argv nmteam0)" = "$argv" ] && echo yes || echo no)"
     wait_wall 30 both_ports
     wait_wall 30 nm_connected nmteam0
@@ -99,7 +99,7 @@ nm_digest() {
     echo "--- NM's log of the $1 run, once the team was up:"
     sed -n '/Activation: successful, device activated/,$p' "/results/nm.$1.log" |
         grep -E 'nmteam0|teamd|control:|[Ff]ailed|error|panicked|timed out' |
-        grep -vE 'l3cfg|platform|dhcp|control: (ConfigDump|ConfigDumpActual|StateDump) \[\]' | head -n 24
+        grep -vE 'l3cfg|platform|dhcp|control: (ConfigDump|ConfigDumpActual|StateDump) \[\]' | first_lines 24
 }
 assert_eq "$(</tmp/nm-restart.C)" "$(</tmp/nm-restart.rteam)" "teamd killed under NM (C vs rteam)" \
     nm_digest rteam

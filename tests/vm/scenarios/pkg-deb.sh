@@ -55,7 +55,7 @@ for f in /usr/bin/teamd /usr/bin/teamdctl /usr/bin/teamnl /usr/share/dbus-1/syst
     /usr/lib/systemd/system/teamd@.service; do
     assert_eq rteam "$(owner "$f")" "owner of $f"
 done
-lib=$(ldconfig -p | awk '/libteamdctl\.so\.0 .*x86-64/ { print $NF; exit }')
+lib=$(ldconfig -p | awk '/libteamdctl\.so\.0 .*x86-64/ && !n++ { print $NF }')
 [ -n "$lib" ] || fail "the linker cache has no libteamdctl.so.0"
 assert_eq rteam "$(owner "$(readlink -f "$lib")")" "owner of $lib"
 # a template: the package enables and starts nothing
@@ -82,14 +82,14 @@ systemctl start teamd@team0 || {
 assert_eq active "$(systemctl is-active teamd@team0)" "teamd@team0 state"
 pid=$(systemctl show -p MainPID --value teamd@team0)
 assert_eq /usr/bin/teamd "$(readlink "/proc/$pid/exe")" "the unit's teamd"
-busctl --system list --no-legend | grep -q '^org\.libteam\.teamd\.team0 ' ||
+busctl --system list --no-legend | matches '^org\.libteam\.teamd\.team0 ' ||
     fail "busctl does not list org.libteam.teamd.team0"
 ip addr add 192.0.2.1/24 dev team0
 ip link set team0 up
 ip link set p0 up
 ip link set p1 up
 wait_for -t 20 sh -c '[ "$(teamdctl team0 state item get runner.active_port)" = p0 ]'
-teamdctl team0 state | grep -q 'runner: activebackup' || fail "teamdctl state (usock) shows no runner"
+teamdctl team0 state | matches 'runner: activebackup' || fail "teamdctl state (usock) shows no runner"
 peer_answers || fail "no ping across team0 (p0 active)"
 
 echo "== D-Bus policy: root may call, others may not"
@@ -141,7 +141,7 @@ assert_eq /usr/bin/teamd "$(readlink "/proc/$nm_teamd/exe")" "NetworkManager's t
 for p in p0 p1; do
     wait_for -t 30 teamdctl team0 port present "$p"
 done
-teamdctl team0 config dump actual | grep -q '"activebackup"' ||
+teamdctl team0 config dump actual | matches '"activebackup"' ||
     fail "NetworkManager's team runs no activebackup runner"
 peer_answers || fail "no ping across NetworkManager's team0"
 nmcli con down team0 >/dev/null || fail "nmcli con down team0 failed"

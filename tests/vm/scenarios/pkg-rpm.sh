@@ -122,11 +122,11 @@ grep -q 'active port: p0' /tmp/state.txt || fail "teamdctl state shows p0 not ac
 echo "== carrier loss on p0 fails over to p1"
 ip -n peer link set b0 down
 wait_for -t 20 sh -c "[ \"\$($BIN/teamdctl team0 state item get runner.active_port)\" = p1 ]"
-"$BIN/teamdctl" team0 state | grep -q 'active port: p1' || fail "the root's teamdctl state: p1 not active"
+"$BIN/teamdctl" team0 state | matches 'active port: p1' || fail "the root's teamdctl state: p1 not active"
 # Debian's teamdctl on the root's library, over the socket and over D-Bus
 assert_eq p1 "$(dteamdctl team0 state item get runner.active_port 2>&1)" "Debian's teamdctl (usock)"
 assert_eq p1 "$(dteamdctl -D team0 state item get runner.active_port 2>&1)" "Debian's teamdctl -D"
-dteamdctl -D team0 state | grep -q 'active port: p1' || fail "Debian's teamdctl -D state"
+dteamdctl -D team0 state | matches 'active port: p1' || fail "Debian's teamdctl -D state"
 ip -n peer link set b0 up
 # p1 is not sticky: p0's higher prio takes the team back
 wait_for -t 20 sh -c "[ \"\$($BIN/teamdctl team0 state item get runner.active_port)\" = p0 ]"

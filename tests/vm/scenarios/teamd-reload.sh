@@ -41,7 +41,7 @@ reload() {
 
 # no_port_left SINCE_LINE: the port monitor logged no removal after line SINCE_LINE.
 no_port_left() {
-    if tail -n +"$(($1 + 1))" /tmp/ports.mon | grep -Eq '^\s*-[0-9]+:'; then
+    if tail -n +"$(($1 + 1))" /tmp/ports.mon | matches -E '^\s*-[0-9]+:'; then
         cat /tmp/ports.mon >&2
         fail "a port left the team: $2"
     fi
@@ -140,7 +140,7 @@ for p in p0 p1; do
 done
 assert_eq "$TEAM_IFINDEX" "$(</sys/class/net/team0/ifindex)" "team0 ifindex (device kept)"
 assert_eq "$TEAM_MAC" "$(</sys/class/net/team0/address)" "team0 MAC"
-ip -4 addr show team0 | grep -q 192.0.2.1/24 || fail "team0 lost its address"
+ip -4 addr show team0 | matches 192.0.2.1/24 || fail "team0 lost its address"
 assert_eq '"loadbalance"' "$(state | jq .setup.runner_name)" "runner in the state"
 wait_for -t 10 ping -c1 -W1 192.0.2.2
 ok "runner change in place"

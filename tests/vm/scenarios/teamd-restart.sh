@@ -60,7 +60,7 @@ bond_rate() {
 }
 
 # said_since LINES PATTERN: our teamd logged a line matching PATTERN after its first LINES.
-said_since() { tail -n "+$(($1 + 1))" /tmp/teamd.rteam.log | grep -q "$2"; }
+said_since() { tail -n "+$(($1 + 1))" /tmp/teamd.rteam.log | matches "$2"; }
 
 # ---- topology --------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ mod kernel;
 mod man;
 mod package;
 mod qemu;
+#[cfg(test)]
+mod script_lint;
 mod util;
 
 use std::path::PathBuf;
