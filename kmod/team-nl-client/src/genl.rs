@@ -66,7 +66,7 @@ pub struct TeamGenl {
 
 /// How long a request waits for its reply before giving up (a reply the kernel could
 /// not queue would otherwise hang the daemon).
-const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl TeamGenl {
     /// Resolves the family and its change group. Fails with ENOENT when no team
@@ -297,8 +297,10 @@ impl TeamEvents {
 /// SO_RCVTIMEO on a blocking socket: its recv fails with EAGAIN after `timeout`. (neli
 /// has no setter for it, and its socket is not `AsFd`, which socket2 and nix want.)
 #[allow(unsafe_code)]
-fn set_recv_timeout(sock: &NlSocketHandle, timeout: Duration) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
+pub(crate) fn set_recv_timeout(
+    sock: &impl std::os::unix::io::AsRawFd,
+    timeout: Duration,
+) -> std::io::Result<()> {
     let tv = libc::timeval {
         tv_sec: timeout.as_secs() as libc::time_t,
         tv_usec: timeout.subsec_micros() as libc::suseconds_t,

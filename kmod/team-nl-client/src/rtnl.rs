@@ -1,20 +1,24 @@
 //! Links over rtnetlink: create and delete team devices, enslave and release
 //! ports, admin state, MAC, carrier, and a stream of link events.
 
-use futures_channel::mpsc::UnboundedReceiver;
-use futures_util::stream::TryStreamExt;
-use futures_util::StreamExt;
-use rtnetlink::packet_core::{NetlinkMessage, NetlinkPayload};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rtnetlink::packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+};
 use rtnetlink::packet_route::link::{
     InfoKind, LinkAttribute, LinkFlags, LinkInfo as RtLinkInfo, LinkMessage,
 };
 use rtnetlink::packet_route::RouteNetlinkMessage;
-use rtnetlink::sys::AsyncSocket;
-use rtnetlink::{Handle, LinkTeam, LinkUnspec};
+use rtnetlink::sys::{protocols::NETLINK_ROUTE, AsyncSocket, AsyncSocketExt, Socket, TokioSocket};
+use rtnetlink::{LinkTeam, LinkUnspec};
 
+use crate::genl::{set_recv_timeout, REPLY_TIMEOUT};
 use crate::{Error, Result};
 
 const ENODEV: i32 = 19;
+const ENOBUFS: i32 = 105;
 const EOPNOTSUPP: i32 = 95;
 /// RTNLGRP_LINK: link add/change/delete notifications.
 const RTNLGRP_LINK: u32 = 1;
@@ -97,25 +101,126 @@ impl Link {
     }
 }
 
-fn rt_error(op: &str, e: rtnetlink::Error) -> Error {
-    match &e {
-        rtnetlink::Error::NetlinkError(m) if m.raw_code() != 0 => Error::kernel(op, m.raw_code()),
-        _ => Error::transport(op, e),
+fn io_error(op: &str, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::WouldBlock {
+        return Error::transport(
+            op,
+            format!(
+                "no reply from the kernel within {} s",
+                REPLY_TIMEOUT.as_secs()
+            ),
+        );
+    }
+    match e.raw_os_error() {
+        Some(errno) => Error::kernel(op, errno),
+        None => Error::transport(op, e),
     }
 }
 
-/// An rtnetlink connection (its I/O task runs on the current tokio runtime).
+/// Every netlink message in one datagram.
+fn messages_in(op: &str, datagram: &[u8]) -> Result<Vec<NetlinkMessage<RouteNetlinkMessage>>> {
+    let mut out = Vec::new();
+    let mut rest = datagram;
+    while !rest.is_empty() {
+        let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(rest)
+            .map_err(|e| Error::transport(op, e))?;
+        // a message's length is padded to 4 in the datagram
+        let len = (msg.header.length as usize).div_ceil(4) * 4;
+        out.push(msg);
+        if len == 0 || len >= rest.len() {
+            break;
+        }
+        rest = &rest[len..];
+    }
+    Ok(out)
+}
+
+/// The request socket: blocking, as libteam's. The kernel handles an rtnetlink request
+/// inside `sendmsg` (under the RTNL lock), so the reply is queued by the time that returns;
+/// a dump's later parts are produced as it is read. No I/O task and no channel per request
+/// (netlink-proto's connection task cost a wake and a hop for each).
+struct RequestSocket {
+    sock: Mutex<Socket>,
+    seq: AtomicU32,
+}
+
+impl RequestSocket {
+    fn open() -> Result<Self> {
+        let op = "connect to rtnetlink";
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(|e| io_error(op, e))?;
+        sock.bind_auto().map_err(|e| io_error(op, e))?;
+        set_recv_timeout(&sock, REPLY_TIMEOUT).map_err(|e| io_error(op, e))?;
+        Ok(Self {
+            sock: Mutex::new(sock),
+            seq: AtomicU32::new(0),
+        })
+    }
+
+    /// Sends `msg` with `flags` (NLM_F_REQUEST added; NLM_F_ACK added unless it is a dump)
+    /// and returns the messages that answer it: a dump's parts up to NLMSG_DONE, or a
+    /// request's reply up to its ACK. A kernel error comes back as `Error::Kernel`.
+    /// Messages with another sequence number (a request that timed out) are skipped.
+    fn exchange(
+        &self,
+        op: &str,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Vec<RouteNetlinkMessage>> {
+        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
+        let mut req = NetlinkMessage::from(msg);
+        req.header.flags = NLM_F_REQUEST | flags | if dump { 0 } else { NLM_F_ACK };
+        req.header.sequence_number = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        req.finalize();
+        let seq = req.header.sequence_number;
+        let mut bytes = vec![0; req.buffer_len()];
+        req.serialize(&mut bytes);
+
+        let sock = self
+            .sock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        sock.send(&bytes, 0).map_err(|e| io_error(op, e))?;
+        let mut out = Vec::new();
+        loop {
+            let (datagram, _) = sock.recv_from_full().map_err(|e| io_error(op, e))?;
+            for reply in messages_in(op, &datagram)? {
+                if reply.header.sequence_number != seq {
+                    continue;
+                }
+                match reply.payload {
+                    NetlinkPayload::InnerMessage(m) => out.push(m),
+                    NetlinkPayload::Error(e) if e.code.is_some() => {
+                        return Err(Error::kernel(op, e.raw_code()))
+                    }
+                    NetlinkPayload::Error(_) | NetlinkPayload::Done(_) => return Ok(out),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn new_links(replies: Vec<RouteNetlinkMessage>) -> Vec<LinkMessage> {
+    replies
+        .into_iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewLink(l) => Some(l),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An rtnetlink connection for requests. Clones share the socket.
 #[derive(Clone)]
 pub struct Rtnl {
-    handle: Handle,
+    requests: Arc<RequestSocket>,
 }
 
 impl Rtnl {
     pub fn connect() -> Result<Self> {
-        let (conn, handle, _) =
-            rtnetlink::new_connection().map_err(|e| Error::transport("connect to rtnetlink", e))?;
-        tokio::spawn(conn);
-        Ok(Self { handle })
+        Ok(Self {
+            requests: Arc::new(RequestSocket::open()?),
+        })
     }
 
     /// A connection for requests plus link notifications on a socket of their own, as
@@ -124,49 +229,58 @@ impl Rtnl {
     pub fn connect_with_events() -> Result<(Self, LinkEvents)> {
         let rtnl = Self::connect()?;
         let op = "subscribe to rtnetlink link events";
-        let (mut conn, handle, messages) =
-            rtnetlink::new_connection().map_err(|e| Error::transport(op, e))?;
-        let socket = conn.socket_mut().socket_mut();
-        let os_error = |e: std::io::Error| match e.raw_os_error() {
-            Some(errno) => Error::kernel(op, errno),
-            None => Error::transport(op, e),
-        };
+        let mut events = TokioSocket::new(NETLINK_ROUTE).map_err(|e| io_error(op, e))?;
+        let socket = events.socket_mut();
         // Bound to a port of its own: an unbound socket keeps port 0, the kernel's, and
         // the kernel never delivers a notification back to the port it came from.
-        socket.bind_auto().map_err(os_error)?;
-        socket.add_membership(RTNLGRP_LINK).map_err(os_error)?;
+        socket.bind_auto().map_err(|e| io_error(op, e))?;
+        socket
+            .add_membership(RTNLGRP_LINK)
+            .map_err(|e| io_error(op, e))?;
         // room for a burst (the kernel may cap it at net.core.rmem_max)
-        socket.set_rx_buf_sz(EVENT_RCVBUF).map_err(os_error)?;
-        tokio::spawn(conn);
+        socket
+            .set_rx_buf_sz(EVENT_RCVBUF)
+            .map_err(|e| io_error(op, e))?;
         Ok((
             rtnl,
             LinkEvents {
-                messages,
-                _open: handle,
+                socket: events,
+                pending: std::collections::VecDeque::new(),
             },
         ))
     }
 
-    async fn get_one(&self, op: &str, req: rtnetlink::LinkGetRequest) -> Result<Option<Link>> {
-        let mut stream = req.execute();
-        match stream.try_next().await {
-            Ok(Some(msg)) => Ok(Some(Link::from_message(&msg))),
-            Ok(None) => Ok(None),
-            Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code().abs() == ENODEV => Ok(None),
-            Err(e) => Err(rt_error(op, e)),
+    /// One link by index or name, or `None` when there is no such link (ENODEV).
+    fn get_one(&self, op: &str, msg: LinkMessage) -> Result<Option<LinkMessage>> {
+        match self
+            .requests
+            .exchange(op, RouteNetlinkMessage::GetLink(msg), 0)
+        {
+            Ok(replies) => Ok(new_links(replies).into_iter().next()),
+            Err(e) if e.errno() == Some(ENODEV) => Ok(None),
+            Err(e) => Err(e),
         }
+    }
+
+    fn set(&self, op: &str, msg: LinkMessage) -> Result<()> {
+        self.requests
+            .exchange(op, RouteNetlinkMessage::SetLink(msg), 0)
+            .map(drop)
     }
 
     pub async fn link_by_name(&self, name: &str) -> Result<Option<Link>> {
         let op = format!("look up link {name}");
-        self.get_one(&op, self.handle.link().get().match_name(name.to_string()))
-            .await
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        Ok(self.get_one(&op, msg)?.as_ref().map(Link::from_message))
     }
 
     pub async fn link_by_index(&self, ifindex: u32) -> Result<Option<Link>> {
-        let op = format!("look up link ifindex {ifindex}");
-        self.get_one(&op, self.handle.link().get().match_index(ifindex))
-            .await
+        Ok(self
+            .link_message(ifindex)
+            .await?
+            .as_ref()
+            .map(Link::from_message))
     }
 
     /// Every link of the namespace.
@@ -189,32 +303,21 @@ impl Rtnl {
         if let Some(mac) = mac {
             builder = builder.address(mac.to_vec());
         }
-        self.handle
-            .link()
-            .add(builder.build())
-            .execute()
-            .await
-            .map_err(|e| rt_error(&op, e))?;
+        self.requests.exchange(
+            &op,
+            RouteNetlinkMessage::NewLink(builder.build()),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )?;
         self.require(name).await
     }
 
     pub async fn delete_link(&self, ifindex: u32) -> Result<()> {
         let op = format!("delete link ifindex {ifindex}");
-        self.handle
-            .link()
-            .del(ifindex)
-            .execute()
-            .await
-            .map_err(|e| rt_error(&op, e))
-    }
-
-    async fn set(&self, op: &str, msg: LinkMessage) -> Result<()> {
-        self.handle
-            .link()
-            .set(msg)
-            .execute()
-            .await
-            .map_err(|e| rt_error(op, e))
+        let mut msg = LinkMessage::default();
+        msg.header.index = ifindex;
+        self.requests
+            .exchange(&op, RouteNetlinkMessage::DelLink(msg), 0)
+            .map(drop)
     }
 
     /// Makes `port` a port of `team`. The kernel refuses an admin-up port
@@ -226,8 +329,7 @@ impl Rtnl {
             LinkUnspec::new_with_index(port.ifindex)
                 .controller(team.ifindex)
                 .build(),
-        )
-        .await?;
+        )?;
         match self.link_by_index(port.ifindex).await? {
             Some(l) if l.master == Some(team.ifindex) => Ok(()),
             _ => Err(Error::kernel(op, EOPNOTSUPP)),
@@ -242,14 +344,13 @@ impl Rtnl {
                 .nocontroller()
                 .build(),
         )
-        .await
     }
 
     pub async fn set_admin_up(&self, link: &Link, up: bool) -> Result<()> {
         let op = format!("set {} {}", link.name, if up { "up" } else { "down" });
         let b = LinkUnspec::new_with_index(link.ifindex);
         let b = if up { b.up() } else { b.down() };
-        self.set(&op, b.build()).await
+        self.set(&op, b.build())
     }
 
     pub async fn set_address(&self, link: &Link, mac: &[u8]) -> Result<()> {
@@ -260,7 +361,6 @@ impl Rtnl {
                 .address(mac.to_vec())
                 .build(),
         )
-        .await
     }
 
     /// Sets the carrier; after the first write the kernel stops managing it.
@@ -270,19 +370,17 @@ impl Rtnl {
             &op,
             LinkUnspec::new_with_index(link.ifindex).carrier(on).build(),
         )
-        .await
     }
 
     /// Creates a link from a whole RTM_NEWLINK message (teamd's bond backend builds
     /// the bond's with its options); returns it as the kernel reports it.
     pub async fn add_link(&self, name: &str, msg: LinkMessage) -> Result<Link> {
         let op = format!("create device {name}");
-        self.handle
-            .link()
-            .add(msg)
-            .execute()
-            .await
-            .map_err(|e| rt_error(&op, e))?;
+        self.requests.exchange(
+            &op,
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )?;
         self.require(name).await
     }
 
@@ -290,40 +388,28 @@ impl Rtnl {
     /// NLM_F_CREATE: the kernel's changelink of the link's kind, which takes
     /// IFLA_LINKINFO data such as bond options (RTM_SETLINK ignores that).
     pub async fn change_link(&self, what: &str, msg: LinkMessage) -> Result<()> {
-        use rtnetlink::packet_core::{NLM_F_ACK, NLM_F_REQUEST};
-        self.handle
-            .link()
-            .add(msg)
-            .set_flags(NLM_F_REQUEST | NLM_F_ACK)
-            .execute()
-            .await
-            .map_err(|e| rt_error(what, e))
+        self.requests
+            .exchange(what, RouteNetlinkMessage::NewLink(msg), 0)
+            .map(drop)
     }
 
     /// The kernel's whole message for a link (every attribute, such as a bond's
     /// IFLA_BOND_* and a bond port's IFLA_BOND_SLAVE_*).
     pub async fn link_message(&self, ifindex: u32) -> Result<Option<LinkMessage>> {
         let op = format!("look up link ifindex {ifindex}");
-        let mut stream = self.handle.link().get().match_index(ifindex).execute();
-        match stream.try_next().await {
-            Ok(m) => Ok(m),
-            Err(rtnetlink::Error::NetlinkError(m)) if m.raw_code().abs() == ENODEV => Ok(None),
-            Err(e) => Err(rt_error(&op, e)),
-        }
+        let mut msg = LinkMessage::default();
+        msg.header.index = ifindex;
+        self.get_one(&op, msg)
     }
 
     /// Every link of the namespace as the kernel's whole messages.
     pub async fn link_messages(&self) -> Result<Vec<LinkMessage>> {
-        let mut stream = self.handle.link().get().execute();
-        let mut out = Vec::new();
-        while let Some(msg) = stream
-            .try_next()
-            .await
-            .map_err(|e| rt_error("dump links", e))?
-        {
-            out.push(msg);
-        }
-        Ok(out)
+        let replies = self.requests.exchange(
+            "dump links",
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_DUMP,
+        )?;
+        Ok(new_links(replies))
     }
 
     /// A link as this crate reads it, from the kernel's message.
@@ -339,19 +425,29 @@ impl Rtnl {
 
 /// Link notifications, in kernel order.
 pub struct LinkEvents {
-    messages: UnboundedReceiver<(
-        NetlinkMessage<RouteNetlinkMessage>,
-        rtnetlink::sys::SocketAddr,
-    )>,
-    /// The connection's task ends when its last handle goes: this one keeps it running.
-    _open: Handle,
+    socket: TokioSocket,
+    /// The rest of the last datagram's messages.
+    pending: std::collections::VecDeque<NetlinkMessage<RouteNetlinkMessage>>,
 }
 
 impl LinkEvents {
-    /// The next link event; `None` when the connection closed.
+    /// The next link event; `None` when the socket failed for good.
     pub async fn next(&mut self) -> Option<LinkEvent> {
+        let op = "receive rtnetlink link events";
         loop {
-            let (msg, _) = self.messages.next().await?;
+            let Some(msg) = self.pending.pop_front() else {
+                match self.socket.recv_from_full().await {
+                    // one undecodable datagram is skipped, not the end of events
+                    Ok((datagram, _)) => {
+                        if let Ok(msgs) = messages_in(op, &datagram) {
+                            self.pending.extend(msgs);
+                        }
+                    }
+                    Err(e) if e.raw_os_error() == Some(ENOBUFS) => return Some(LinkEvent::Overrun),
+                    Err(_) => return None,
+                }
+                continue;
+            };
             match msg.payload {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
                     return Some(LinkEvent::Changed(Link::from_message(&l)))
@@ -359,10 +455,72 @@ impl LinkEvents {
                 NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
                     return Some(LinkEvent::Removed(Link::from_message(&l)))
                 }
-                // netlink-proto reports a receive error of ENOBUFS this way
-                NetlinkPayload::Overrun(_) => return Some(LinkEvent::Overrun),
                 _ => {}
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtnetlink::packet_core::{DoneMessage, NLM_F_MULTIPART};
+
+    fn emit(msg: &mut NetlinkMessage<RouteNetlinkMessage>, into: &mut Vec<u8>) {
+        msg.finalize();
+        let mut bytes = vec![0; msg.buffer_len()];
+        msg.serialize(&mut bytes);
+        into.extend_from_slice(&bytes);
+        // the kernel pads each message to 4 bytes within the datagram
+        into.resize(into.len().div_ceil(4) * 4, 0);
+    }
+
+    fn link(ifindex: u32, name: &str) -> NetlinkMessage<RouteNetlinkMessage> {
+        let mut l = LinkMessage::default();
+        l.header.index = ifindex;
+        l.attributes.push(LinkAttribute::IfName(name.into()));
+        let mut m = NetlinkMessage::from(RouteNetlinkMessage::NewLink(l));
+        m.header.flags = NLM_F_MULTIPART;
+        m
+    }
+
+    #[test]
+    fn reads_every_message_of_a_dump_datagram() {
+        let mut datagram = Vec::new();
+        // odd-length names, so the padding between messages is exercised
+        emit(&mut link(1, "lo"), &mut datagram);
+        emit(&mut link(7, "team0"), &mut datagram);
+        let mut done = NetlinkMessage::<RouteNetlinkMessage>::new(
+            Default::default(),
+            NetlinkPayload::Done(DoneMessage::default()),
+        );
+        emit(&mut done, &mut datagram);
+        let msgs = messages_in("test", &datagram).expect("a well-formed datagram");
+        let names: Vec<_> = msgs
+            .iter()
+            .filter_map(|m| match &m.payload {
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
+                    Some((l.header.index, Link::from_message(l).name))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, vec![(1, "lo".to_string()), (7, "team0".to_string())]);
+        assert!(matches!(
+            msgs.last().map(|m| &m.payload),
+            Some(NetlinkPayload::Done(_))
+        ));
+    }
+
+    #[test]
+    fn a_truncated_datagram_is_an_error_not_a_panic() {
+        let mut datagram = Vec::new();
+        emit(&mut link(7, "team0"), &mut datagram);
+        for cut in [1, 15, 16, datagram.len() - 1] {
+            assert!(
+                messages_in("test", &datagram[..cut]).is_err(),
+                "cut at {cut}"
+            );
         }
     }
 }
