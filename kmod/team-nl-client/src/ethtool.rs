@@ -1,9 +1,11 @@
 //! Speed and duplex of a link from ethtool's netlink family (what teamd's
-//! port key and `teamdctl state` speed/duplex come from).
+//! port key and `teamdctl state` speed/duplex come from), over a blocking genl
+//! socket like the Team requests.
 
-use ethtool::{EthtoolAttr, EthtoolLinkModeAttr, EthtoolLinkModeDuplex};
-use futures_util::stream::TryStreamExt;
+use neli::genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder, NoUserHeader};
+use neli::types::GenlBuffer;
 
+use crate::genl::GenlSocket;
 use crate::{Error, Result};
 
 /// Speed in Mb/s (0 when unknown) and full duplex.
@@ -13,42 +15,63 @@ pub struct SpeedDuplex {
     pub full_duplex: bool,
 }
 
+// From the kernel's uapi linux/ethtool_netlink.h and linux/ethtool.h.
+const ETHTOOL_GENL_NAME: &str = "ethtool";
+const ETHTOOL_GENL_VERSION: u8 = 1;
+const ETHTOOL_MSG_LINKMODES_GET: u8 = 4;
+const ETHTOOL_A_LINKMODES_HEADER: u16 = 1;
+const ETHTOOL_A_LINKMODES_SPEED: u16 = 5;
+const ETHTOOL_A_LINKMODES_DUPLEX: u16 = 6;
+const ETHTOOL_A_HEADER_DEV_NAME: u16 = 2;
+const DUPLEX_FULL: u8 = 1;
 /// ethtool's "unknown speed" sentinel.
 const SPEED_UNKNOWN: u32 = u32::MAX;
 
 pub async fn speed_duplex(ifname: &str) -> Result<SpeedDuplex> {
     let op = format!("read ethtool link modes of {ifname}");
-    let (conn, mut handle, _) = ethtool::new_connection().map_err(|e| Error::transport(&op, e))?;
-    let task = tokio::spawn(conn);
+    let err = |e: &dyn std::fmt::Display| Error::transport(&op, e.to_string());
+    let genl = GenlSocket::open(&op)?;
+    let (family, _) = genl.resolve(&op, ETHTOOL_GENL_NAME, None)?;
+    let dev_name = NlattrBuilder::default()
+        .nla_type(
+            AttrTypeBuilder::default()
+                .nla_type(ETHTOOL_A_HEADER_DEV_NAME)
+                .build()
+                .map_err(|e| err(&e))?,
+        )
+        .nla_payload(ifname)
+        .build()
+        .map_err(|e| err(&e))?;
+    let header = NlattrBuilder::default()
+        .nla_type(
+            AttrTypeBuilder::default()
+                .nla_type(ETHTOOL_A_LINKMODES_HEADER)
+                .build()
+                .map_err(|e| err(&e))?,
+        )
+        .nla_payload(Vec::<u8>::new())
+        .build()
+        .map_err(|e| err(&e))?
+        .nest(&dev_name)
+        .map_err(|e| err(&e))?;
+    let request = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()
+        .cmd(ETHTOOL_MSG_LINKMODES_GET)
+        .version(ETHTOOL_GENL_VERSION)
+        .attrs(std::iter::once(header).collect::<GenlBuffer<_, _>>())
+        .build()
+        .map_err(|e| err(&e))?;
+    let replies = genl.exchange::<u16, Genlmsghdr<u8, u16>>(&op, family, request)?;
     let mut out = SpeedDuplex::default();
-    let result = async {
-        let stream = handle
-            .link_mode()
-            .get(Some(ifname))
-            .execute()
-            .await
-            .map_err(|e| Error::transport(&op, e))?;
-        futures_util::pin_mut!(stream);
-        while let Some(msg) = stream
-            .try_next()
-            .await
-            .map_err(|e| Error::transport(&op, e))?
-        {
-            for attr in &msg.payload.nlas {
-                if let EthtoolAttr::LinkMode(a) = attr {
-                    match a {
-                        EthtoolLinkModeAttr::Speed(s) if *s != SPEED_UNKNOWN => out.speed = *s,
-                        EthtoolLinkModeAttr::Duplex(d) => {
-                            out.full_duplex = matches!(d, EthtoolLinkModeDuplex::Full)
-                        }
-                        _ => {}
-                    }
-                }
+    for reply in &replies {
+        let attrs = reply.attrs().get_attr_handle();
+        if let Ok(speed) = attrs.get_attr_payload_as::<u32>(ETHTOOL_A_LINKMODES_SPEED) {
+            if speed != SPEED_UNKNOWN {
+                out.speed = speed;
             }
         }
-        Ok(out)
+        if let Ok(duplex) = attrs.get_attr_payload_as::<u8>(ETHTOOL_A_LINKMODES_DUPLEX) {
+            out.full_duplex = duplex == DUPLEX_FULL;
+        }
     }
-    .await;
-    task.abort();
-    result
+    Ok(out)
 }

@@ -47,77 +47,72 @@ fn socket_error(op: &str, e: SocketError) -> Error {
     }
 }
 
-/// A connection to the `team` genl family.
-///
-/// Requests go over a blocking socket, as libteam's do: the kernel handles a Team request
-/// inside `sendmsg` and has queued the whole reply (and its ACK) by the time that returns,
-/// so the answer is one `recvmsg` away. Through neli's async router every request cost a
-/// wake of its reader task and a channel hop besides (388-438 µs a write in the bench
-/// guest, against 230-290 µs blocking), and option writes are on the failover path.
-pub struct TeamGenl {
+/// A blocking generic netlink socket for requests, as libteam's: the kernel handles a
+/// genl request inside `sendmsg` and has queued the whole reply (and its ACK) by the time
+/// that returns, so the answer is one `recvmsg` away. Through neli's async router every
+/// request cost a wake of its reader task and a channel hop besides (388-438 µs a write in
+/// the bench guest, against 230-290 µs blocking), and option writes are on the failover
+/// path.
+pub(crate) struct GenlSocket {
     sock: NlSocketHandle,
     /// Held across a request's send and its replies, so two callers on different
     /// threads never read each other's answers.
     busy: Mutex<()>,
     seq: AtomicU32,
-    family: u16,
-    group: u32,
 }
 
 /// How long a request waits for its reply before giving up (a reply the kernel could
 /// not queue would otherwise hang the daemon).
 pub(crate) const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
-impl TeamGenl {
-    /// Resolves the family and its change group. Fails with ENOENT when no team
-    /// driver is loaded.
-    pub async fn connect() -> Result<Self> {
-        let op = "connect to team generic netlink";
+impl GenlSocket {
+    pub(crate) fn open(op: &str) -> Result<Self> {
         let sock = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty())
             .map_err(|e| socket_error(op, e))?;
         set_recv_timeout(&sock, REPLY_TIMEOUT).map_err(|e| Error::transport(op, e))?;
-        let mut genl = Self {
+        Ok(Self {
             sock,
             busy: Mutex::new(()),
             seq: AtomicU32::new(0),
-            family: 0,
-            group: 0,
-        };
-        let (family, group) = genl.resolve_family()?;
-        genl.family = family;
-        genl.group = group;
-        Ok(genl)
+        })
     }
 
-    /// The family id of "team" and the id of its change_event group, from the genl
-    /// controller.
-    fn resolve_family(&self) -> Result<(u16, u32)> {
-        let op = "resolve generic netlink family \"team\" (is the team module loaded?)";
-        let name = NlattrBuilder::default()
+    /// The id of genl family `name` and, if `group` is given, the id of that multicast
+    /// group of it, from the genl controller. No such family is ENOENT.
+    pub(crate) fn resolve(
+        &self,
+        op: &str,
+        name: &str,
+        group: Option<&str>,
+    ) -> Result<(u16, Option<u32>)> {
+        let name_attr = NlattrBuilder::default()
             .nla_type(
                 AttrTypeBuilder::default()
                     .nla_type(CtrlAttr::FamilyName)
                     .build()
                     .map_err(|e| Error::transport(op, e))?,
             )
-            .nla_payload(consts::GENL_NAME)
+            .nla_payload(name)
             .build()
             .map_err(|e| Error::transport(op, e))?;
         let request = GenlmsghdrBuilder::<CtrlCmd, CtrlAttr, NoUserHeader>::default()
             .cmd(CtrlCmd::Getfamily)
             .version(2)
-            .attrs(std::iter::once(name).collect::<GenlBuffer<_, _>>())
+            .attrs(std::iter::once(name_attr).collect::<GenlBuffer<_, _>>())
             .build()
             .map_err(|e| Error::transport(op, e))?;
         let replies =
             self.exchange::<GenlId, Genlmsghdr<CtrlCmd, CtrlAttr>>(op, GenlId::Ctrl, request)?;
         let mut family = None;
-        let mut group = None;
+        let mut group_id = None;
         for reply in &replies {
             let attrs = reply.attrs().get_attr_handle();
             if let Ok(id) = attrs.get_attr_payload_as::<u16>(CtrlAttr::FamilyId) {
                 family = Some(id);
             }
+            let Some(wanted) = group else {
+                continue;
+            };
             let Ok(groups) = attrs.get_nested_attributes::<Index>(CtrlAttr::McastGroups) else {
                 continue;
             };
@@ -127,26 +122,21 @@ impl TeamGenl {
                 };
                 let named = grp
                     .get_attr_payload_as_with_len::<String>(CtrlAttrMcastGrp::Name)
-                    .is_ok_and(|n| n == consts::CHANGE_EVENT_GROUP);
+                    .is_ok_and(|n| n == wanted);
                 if named {
-                    group = grp.get_attr_payload_as::<u32>(CtrlAttrMcastGrp::Id).ok();
+                    group_id = grp.get_attr_payload_as::<u32>(CtrlAttrMcastGrp::Id).ok();
                 }
             }
         }
-        match (family, group) {
-            (Some(family), Some(group)) => Ok((family, group)),
-            (None, _) => Err(Error::kernel(op, ENOENT)),
-            (Some(_), None) => Err(Error::transport(
-                "resolve team change_event group",
-                "the controller's reply names no such group",
-            )),
-        }
+        family
+            .map(|f| (f, group_id))
+            .ok_or_else(|| Error::kernel(op, ENOENT))
     }
 
     /// Sends one request with NLM_F_ACK and returns the payloads of its replies, up to
     /// the ACK (multipart replies end with NLMSG_DONE before it). Replies with another
     /// sequence number are left: they answer a request that timed out.
-    fn exchange<T, P>(&self, op: &str, nl_type: T, payload: P) -> Result<Vec<P>>
+    pub(crate) fn exchange<T, P>(&self, op: &str, nl_type: T, payload: P) -> Result<Vec<P>>
     where
         T: NlType + std::fmt::Debug,
         P: Size + ToBytes + FromBytesWithInput<Input = usize> + Clone + std::fmt::Debug,
@@ -185,6 +175,37 @@ impl TeamGenl {
             }
         }
     }
+}
+
+/// A connection to the `team` genl family.
+pub struct TeamGenl {
+    genl: GenlSocket,
+    family: u16,
+    group: u32,
+}
+
+impl TeamGenl {
+    /// Resolves the family and its change group. Fails with ENOENT when no team
+    /// driver is loaded.
+    pub async fn connect() -> Result<Self> {
+        let genl = GenlSocket::open("connect to team generic netlink")?;
+        let (family, group) = genl.resolve(
+            "resolve generic netlink family \"team\" (is the team module loaded?)",
+            consts::GENL_NAME,
+            Some(consts::CHANGE_EVENT_GROUP),
+        )?;
+        let group = group.ok_or_else(|| {
+            Error::transport(
+                "resolve team change_event group",
+                "the controller's reply names no such group",
+            )
+        })?;
+        Ok(Self {
+            genl,
+            family,
+            group,
+        })
+    }
 
     pub fn family_id(&self) -> u16 {
         self.family
@@ -193,7 +214,9 @@ impl TeamGenl {
     /// Sends one request and collects every Team message of the reply
     /// (OPTIONS_GET replies are multipart, ended by NLMSG_DONE).
     async fn request(&self, op: &str, msg: &TeamMessage) -> Result<Vec<TeamMessage>> {
-        let replies = self.exchange::<u16, Buffer>(op, self.family, Buffer::from(msg.emit()))?;
+        let replies =
+            self.genl
+                .exchange::<u16, Buffer>(op, self.family, Buffer::from(msg.emit()))?;
         replies
             .iter()
             .map(|p| {

@@ -96,6 +96,9 @@ check "ab: teamdctl state names the runner" grep -q "runner: activebackup" /tmp/
 check "ab: teamdctl state lists p0 and p1" sh -c 'grep -q "^  p0" /tmp/ab.state && grep -q "^  p1" /tmp/ab.state'
 check "ab: teamdctl state shows p0 active" grep -q "active port: p0" /tmp/ab.state
 check_eq activebackup "$(item setup.runner_name)" "ab: state item setup.runner_name"
+# speed and duplex come from ethtool's netlink family, as teamd's ethtool query has them
+check_eq "$(</sys/class/net/p0/speed)" "$(item ports.p0.link.speed)" "ab: p0's speed (sysfs vs state)"
+check_eq "$(</sys/class/net/p0/duplex)" "$(item ports.p0.link.duplex)" "ab: p0's duplex (sysfs vs state)"
 "$CTL" team0 state dump >/tmp/ab.json
 grep -A3 '"setup"' /tmp/ab.json
 check "ab: state dump names the bond backend" grep -q '"backend": "bond"' /tmp/ab.json
