@@ -127,6 +127,11 @@ const SPECS: &[Spec] = &[
     spec("1b", "failover_ethtool_wake", "failover_ethtool",
         "Failover split: carrier down → the daemon's first write (p0 `user_linkup` false)",
         Unit::Ms, Source::Events(&["link p0 down", "port team0 p0 down"], &["option team0 user_linkup p0 false"])),
+    // 1b's daemon share: both daemons act on the team driver's port event, which the kernel
+    // sends a variable while after the RTNLGRP_LINK message (its linkwatch work).
+    spec("1b2", "failover_ethtool_decide", "failover_ethtool",
+        "Failover split: the team driver's port event (p0 down) → the daemon's first write",
+        Unit::Ms, Source::Events(&["port team0 p0 down"], &["option team0 user_linkup p0 false"])),
     spec("1c", "failover_ethtool_enable", "failover_ethtool",
         "Failover split: first write → p1 `enabled` (two more writes)",
         Unit::Ms, Source::Events(&["option team0 user_linkup p0 false"], &["option team0 enabled p1 true"])),
@@ -438,6 +443,7 @@ pub fn render_md(rows: &[Row], inputs: &Inputs, plots: &[(String, String)]) -> S
     for line in [
         "1. Two veth ports, far ends in a netns. The far end of the active port goes down; from the monitor's receipt of the first witness of the carrier loss (the RTNLGRP_LINK message or the team driver's port event, whichever came first) to its receipt of the Team `change_event` with `activeport` = the backup port.",
         "1b-1d. Row 1 cut at the daemon's own option writes, seen by the same monitor: both daemons write p0's `user_linkup` (false), p0's `enabled` (false), p1's `enabled` (true) and `activeport`, in that order, each a Team netlink request answered before the next. 1b is the kernel event reaching the daemon plus its decision and first request; 1c and 1d are request round trips.",
+        "1b2. The part of 1b that is the daemon's: from the team driver's port event (the one both daemons act on; the kernel sends it after the RTNLGRP_LINK message, by a varying margin) to the first write.",
         "2. Each port's far end alone in a netns answering ARP for the target. The monitor stamps, in the far end's netns, just before setting its `arp_ignore` to 8 (answer nothing); the end is the Team event `enabled` = false for that port.",
         "3. The monitor starts the daemon itself (`teamd -D -f CONF`): from just before the fork to the last of: every configured port's RTM_NEWLINK with the team as master, and the D-Bus `NameOwnerChanged` for `org.libteam.teamd.team0`.",
         "4. `rteam-bench-ctl`: one connection, calls one at a time; unix socket via `teamd-ctl-client`, D-Bus via `teamd-dbus`'s zbus proxy on the system bus.",
