@@ -2,10 +2,10 @@
 //! port key and `teamdctl state` speed/duplex come from), over a blocking genl
 //! socket like the Team requests.
 
-use neli::genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder, NoUserHeader};
+use neli::genl::{Genlmsghdr, GenlmsghdrBuilder, NoUserHeader};
 use neli::types::GenlBuffer;
 
-use crate::genl::GenlSocket;
+use crate::genl::{attr, GenlSocket};
 use crate::{Error, Result};
 
 /// Speed in Mb/s (0 when unknown) and full duplex.
@@ -32,26 +32,8 @@ pub async fn speed_duplex(ifname: &str) -> Result<SpeedDuplex> {
     let err = |e: &dyn std::fmt::Display| Error::transport(&op, e.to_string());
     let genl = GenlSocket::open(&op)?;
     let (family, _) = genl.resolve(&op, ETHTOOL_GENL_NAME, None)?;
-    let dev_name = NlattrBuilder::default()
-        .nla_type(
-            AttrTypeBuilder::default()
-                .nla_type(ETHTOOL_A_HEADER_DEV_NAME)
-                .build()
-                .map_err(|e| err(&e))?,
-        )
-        .nla_payload(ifname)
-        .build()
-        .map_err(|e| err(&e))?;
-    let header = NlattrBuilder::default()
-        .nla_type(
-            AttrTypeBuilder::default()
-                .nla_type(ETHTOOL_A_LINKMODES_HEADER)
-                .build()
-                .map_err(|e| err(&e))?,
-        )
-        .nla_payload(Vec::<u8>::new())
-        .build()
-        .map_err(|e| err(&e))?
+    let dev_name = attr(&op, ETHTOOL_A_HEADER_DEV_NAME, ifname)?;
+    let header = attr(&op, ETHTOOL_A_LINKMODES_HEADER, Vec::<u8>::new())?
         .nest(&dev_name)
         .map_err(|e| err(&e))?;
     let request = GenlmsghdrBuilder::<u8, u16, NoUserHeader>::default()

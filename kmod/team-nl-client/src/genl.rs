@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use neli::{
     consts::{
-        genl::{CtrlAttr, CtrlAttrMcastGrp, CtrlCmd, Index},
+        genl::{CtrlAttr, CtrlAttrMcastGrp, CtrlCmd, Index, NlAttrType},
         nl::{GenlId, NlType, NlmF},
         socket::NlFamily,
     },
     err::SocketError,
-    genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder, NoUserHeader},
+    genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, Nlattr, NlattrBuilder, NoUserHeader},
     nl::{NlPayload, NlmsghdrBuilder},
     socket::{asynchronous, synchronous::NlSocketHandle},
     types::{Buffer, GenlBuffer},
@@ -85,16 +85,7 @@ impl GenlSocket {
         name: &str,
         group: Option<&str>,
     ) -> Result<(u16, Option<u32>)> {
-        let name_attr = NlattrBuilder::default()
-            .nla_type(
-                AttrTypeBuilder::default()
-                    .nla_type(CtrlAttr::FamilyName)
-                    .build()
-                    .map_err(|e| Error::transport(op, e))?,
-            )
-            .nla_payload(name)
-            .build()
-            .map_err(|e| Error::transport(op, e))?;
+        let name_attr = attr(op, CtrlAttr::FamilyName, name)?;
         let request = GenlmsghdrBuilder::<CtrlCmd, CtrlAttr, NoUserHeader>::default()
             .cmd(CtrlCmd::Getfamily)
             .version(2)
@@ -175,6 +166,23 @@ impl GenlSocket {
             }
         }
     }
+}
+
+/// One genl attribute of type `nla_type` holding `payload` (a string gets its NUL).
+pub(crate) fn attr<T, P>(op: &str, nla_type: T, payload: P) -> Result<Nlattr<T, Buffer>>
+where
+    T: NlAttrType,
+    P: Size + ToBytes,
+{
+    let nla_type = AttrTypeBuilder::default()
+        .nla_type(nla_type)
+        .build()
+        .map_err(|e| Error::transport(op, e))?;
+    NlattrBuilder::default()
+        .nla_type(nla_type)
+        .nla_payload(payload)
+        .build()
+        .map_err(|e| Error::transport(op, e))
 }
 
 /// A connection to the `team` genl family.
