@@ -30,19 +30,27 @@ const ENOBUFS: i32 = 105;
 /// Default receive buffer for the event socket, as libteam's (`TEAM_EVENT_BUFSIZE`).
 pub const EVENT_BUFSIZE: usize = 196_608;
 
-fn socket_error(op: &str, e: SocketError) -> Error {
-    match &e {
-        SocketError::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => Error::transport(
+/// A failed socket call: the reply timeout running out (SO_RCVTIMEO), a kernel errno, or
+/// else the error's own text. The rtnetlink sockets share it.
+pub(crate) fn io_error(op: &str, e: &std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::WouldBlock {
+        return Error::transport(
             op,
             format!(
                 "no reply from the kernel within {} s",
                 REPLY_TIMEOUT.as_secs()
             ),
-        ),
-        SocketError::Io(io) => match io.raw_os_error() {
-            Some(errno) => Error::kernel(op, errno),
-            None => Error::transport(op, e),
-        },
+        );
+    }
+    match e.raw_os_error() {
+        Some(errno) => Error::kernel(op, errno),
+        None => Error::transport(op, e),
+    }
+}
+
+fn socket_error(op: &str, e: SocketError) -> Error {
+    match &e {
+        SocketError::Io(io) => io_error(op, io),
         _ => Error::transport(op, e),
     }
 }
@@ -69,7 +77,7 @@ impl GenlSocket {
     pub(crate) fn open(op: &str) -> Result<Self> {
         let sock = NlSocketHandle::connect(NlFamily::Generic, None, Groups::empty())
             .map_err(|e| socket_error(op, e))?;
-        set_recv_timeout(&sock, REPLY_TIMEOUT).map_err(|e| Error::transport(op, e))?;
+        set_recv_timeout(&sock, REPLY_TIMEOUT).map_err(|e| io_error(op, &e))?;
         Ok(Self {
             sock,
             busy: Mutex::new(()),

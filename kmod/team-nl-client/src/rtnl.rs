@@ -14,7 +14,7 @@ use rtnetlink::packet_route::RouteNetlinkMessage;
 use rtnetlink::sys::{protocols::NETLINK_ROUTE, AsyncSocket, AsyncSocketExt, Socket, TokioSocket};
 use rtnetlink::{LinkTeam, LinkUnspec};
 
-use crate::genl::{set_recv_timeout, REPLY_TIMEOUT};
+use crate::genl::{io_error, set_recv_timeout, REPLY_TIMEOUT};
 use crate::{Error, Result};
 
 const ENODEV: i32 = 19;
@@ -101,22 +101,6 @@ impl Link {
     }
 }
 
-fn io_error(op: &str, e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::WouldBlock {
-        return Error::transport(
-            op,
-            format!(
-                "no reply from the kernel within {} s",
-                REPLY_TIMEOUT.as_secs()
-            ),
-        );
-    }
-    match e.raw_os_error() {
-        Some(errno) => Error::kernel(op, errno),
-        None => Error::transport(op, e),
-    }
-}
-
 /// Every netlink message in one datagram.
 fn messages_in(op: &str, datagram: &[u8]) -> Result<Vec<NetlinkMessage<RouteNetlinkMessage>>> {
     let mut out = Vec::new();
@@ -147,9 +131,9 @@ struct RequestSocket {
 impl RequestSocket {
     fn open() -> Result<Self> {
         let op = "connect to rtnetlink";
-        let mut sock = Socket::new(NETLINK_ROUTE).map_err(|e| io_error(op, e))?;
-        sock.bind_auto().map_err(|e| io_error(op, e))?;
-        set_recv_timeout(&sock, REPLY_TIMEOUT).map_err(|e| io_error(op, e))?;
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(|e| io_error(op, &e))?;
+        sock.bind_auto().map_err(|e| io_error(op, &e))?;
+        set_recv_timeout(&sock, REPLY_TIMEOUT).map_err(|e| io_error(op, &e))?;
         Ok(Self {
             sock: Mutex::new(sock),
             seq: AtomicU32::new(0),
@@ -179,10 +163,10 @@ impl RequestSocket {
             .sock
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        sock.send(&bytes, 0).map_err(|e| io_error(op, e))?;
+        sock.send(&bytes, 0).map_err(|e| io_error(op, &e))?;
         let mut out = Vec::new();
         loop {
-            let (datagram, _) = sock.recv_from_full().map_err(|e| io_error(op, e))?;
+            let (datagram, _) = sock.recv_from_full().map_err(|e| io_error(op, &e))?;
             for reply in messages_in(op, &datagram)? {
                 if reply.header.sequence_number != seq {
                     continue;
@@ -229,18 +213,18 @@ impl Rtnl {
     pub fn connect_with_events() -> Result<(Self, LinkEvents)> {
         let rtnl = Self::connect()?;
         let op = "subscribe to rtnetlink link events";
-        let mut events = TokioSocket::new(NETLINK_ROUTE).map_err(|e| io_error(op, e))?;
+        let mut events = TokioSocket::new(NETLINK_ROUTE).map_err(|e| io_error(op, &e))?;
         let socket = events.socket_mut();
         // Bound to a port of its own: an unbound socket keeps port 0, the kernel's, and
         // the kernel never delivers a notification back to the port it came from.
-        socket.bind_auto().map_err(|e| io_error(op, e))?;
+        socket.bind_auto().map_err(|e| io_error(op, &e))?;
         socket
             .add_membership(RTNLGRP_LINK)
-            .map_err(|e| io_error(op, e))?;
+            .map_err(|e| io_error(op, &e))?;
         // room for a burst (the kernel may cap it at net.core.rmem_max)
         socket
             .set_rx_buf_sz(EVENT_RCVBUF)
-            .map_err(|e| io_error(op, e))?;
+            .map_err(|e| io_error(op, &e))?;
         Ok((
             rtnl,
             LinkEvents {
