@@ -279,21 +279,32 @@ fn start(
             return fail_init(&[format!("Team alloc failed: {e}")], EINVAL, &mut ready);
         }
     };
-    let code = rt.block_on(async {
+    let args = args.clone();
+    // The daemon runs as a task, not as block_on's own future: on the current-thread
+    // runtime a wake of that future always writes the driver's eventfd (one more
+    // system call and one more loop of the driver per event), where a task woken on the
+    // runtime's thread is only queued.
+    let daemon = async move {
         if args.backend == Backend::Bond {
-            return run_bond(args, given, setup, &mut ready).await;
+            return run_bond(&args, given, setup, &mut ready).await;
         }
-        match run::start(args, config, settings, runner, setup.clone()).await {
+        match run::start(&args, config, settings, runner, setup.clone()).await {
             Ok(running) => ExitCode::from(running.serve(&mut ready).await as u8),
             Err(e) if e.team_unsupported && args.backend == Backend::Auto => {
                 e.lines.iter().for_each(|l| log::warn(l));
                 log::warn(
                     "The kernel cannot create team devices (kind \"team\" unsupported): running the config on a bonding device instead (bond backend).",
                 );
-                run_bond(args, given, setup, &mut ready).await
+                run_bond(&args, given, setup, &mut ready).await
             }
             Err(e) => fail_init(&e.lines, e.errno, &mut ready),
         }
+    };
+    let code = rt.block_on(async {
+        tokio::spawn(daemon).await.unwrap_or_else(|e| {
+            log::err(&format!("The daemon's task ended abnormally: {e}"));
+            ExitCode::from(1)
+        })
     });
     sys::pid_file_remove(&pid_file);
     code

@@ -5,8 +5,6 @@
 //! [`Action::Call`] do with the error what C does at that point, so a hook
 //! returns what C's returns.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use team_nl_client::team_nl::{OptionItem, OptionValue};
@@ -127,54 +125,93 @@ pub async fn apply<K: Kernel, N>(
     actions: Vec<Action<N>>,
     mut note: impl FnMut(N) -> KResult,
 ) -> KResult {
-    run(ctx, actions, &mut note).await
-}
-
-type Running<'a> = Pin<Box<dyn Future<Output = KResult> + 'a>>;
-
-// boxed: a call's steps run through the same function
-fn run<'a, K: Kernel, N: 'a>(
-    ctx: &'a mut Ctx<K>,
-    actions: Vec<Action<N>>,
-    note: &'a mut dyn FnMut(N) -> KResult,
-) -> Running<'a> {
-    Box::pin(async move {
-        for action in actions {
-            match action {
-                Action::Kernel { op, log, then } => {
-                    let Err(e) = perform(ctx, op).await else {
-                        continue;
-                    };
+    // Calls nest; they are walked with a stack of the lists under way rather than by
+    // recursion, which would need a boxed (type-erased) future.
+    let mut stack = vec![Frame {
+        rest: actions.into_iter(),
+        if_gone: None,
+    }];
+    while let Some(frame) = stack.last_mut() {
+        let Some(action) = frame.rest.next() else {
+            stack.pop();
+            continue;
+        };
+        let outcome = match action {
+            Action::Kernel { op, log, then } => match perform(ctx, op).await {
+                Ok(()) => Step::Next,
+                Err(e) => {
                     log::err(&log);
-                    return match then {
-                        Then::Fail => Err(e),
-                        Then::FailUnlessGone if is_gone(&e) => Ok(()),
-                        Then::FailUnlessGone => Err(e),
+                    match then {
+                        Then::Fail => Step::Fail(e),
+                        Then::FailUnlessGone if is_gone(&e) => Step::EndList,
+                        Then::FailUnlessGone => Step::Fail(e),
                         Then::UndoAndFail(undo) => {
                             let _ = perform(ctx, undo).await;
-                            Err(e)
+                            Step::Fail(e)
                         }
-                    };
+                    }
                 }
-                Action::Log(Level::Info, msg) => log::info(&msg),
-                Action::Log(Level::Debug, msg) => log::dbg(1, || msg),
-                Action::Note(n) => note(n)?,
-                Action::Call { steps, if_gone } => {
-                    let Err(e) = run(&mut *ctx, steps, &mut *note).await else {
-                        continue;
+            },
+            Action::Log(Level::Info, msg) => {
+                log::info(&msg);
+                Step::Next
+            }
+            Action::Log(Level::Debug, msg) => {
+                log::dbg(1, || msg);
+                Step::Next
+            }
+            Action::Note(n) => match note(n) {
+                Ok(()) => Step::Next,
+                Err(e) => Step::Fail(e),
+            },
+            Action::Call { steps, if_gone } => {
+                stack.push(Frame {
+                    rest: steps.into_iter(),
+                    if_gone: Some(if_gone),
+                });
+                Step::Next
+            }
+        };
+        match outcome {
+            Step::Next => {}
+            Step::EndList => {
+                stack.pop();
+            }
+            Step::Fail(e) => {
+                // The failed list ends; its caller looks at the error, and a caller
+                // that does not go on fails in turn, up to the hook.
+                loop {
+                    let Some(failed) = stack.pop() else {
+                        return Err(e);
                     };
-                    match if_gone {
-                        IfGone::GoOn if is_gone(&e) => {}
-                        IfGone::Retry(work) if is_gone(&e) => {
+                    match failed.if_gone {
+                        None => return Err(e),
+                        Some(IfGone::GoOn) if is_gone(&e) => break,
+                        Some(IfGone::Retry(work)) if is_gone(&e) => {
                             ctx.timers.arm(TimerKey::Runner(work), Duration::ZERO);
+                            break;
                         }
-                        _ => return Err(e),
+                        Some(_) => {}
                     }
                 }
             }
         }
-        Ok(())
-    })
+    }
+    Ok(())
+}
+
+/// A list under way: what is left of it, and how its caller takes its failure (`None`
+/// for the hook's own list).
+struct Frame<N> {
+    rest: std::vec::IntoIter<Action<N>>,
+    if_gone: Option<IfGone>,
+}
+
+enum Step {
+    Next,
+    /// The list ends here, successfully.
+    EndList,
+    Fail(team_nl_client::Error),
 }
 
 /// Every write of a list, calls flattened, in order.
