@@ -118,15 +118,16 @@ impl TeamCache {
     pub fn option(&self, name: &str, port: Option<u32>, index: Option<u32>) -> Option<&OptionItem> {
         self.options
             .iter()
-            .find(|o| o.name == name && o.port_ifindex == port && o.array_index == index)
+            // the integers first: most entries differ there (a port's or an array's)
+            .find(|o| o.port_ifindex == port && o.array_index == index && o.name == name)
     }
 
     /// Records a value this process set, as libteam does after a successful set.
     pub fn set_local(&mut self, item: &OptionItem) {
         if let Some(o) = self.options.iter_mut().find(|o| {
-            o.name == item.name
-                && o.port_ifindex == item.port_ifindex
+            o.port_ifindex == item.port_ifindex
                 && o.array_index == item.array_index
+                && o.name == item.name
         }) {
             o.value = item.value.clone();
         }

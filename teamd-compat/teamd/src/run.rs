@@ -67,8 +67,10 @@ impl Lookup for RtnlLookup {
 /// Everything the main loop serves.
 pub struct Running {
     daemon: Daemon<RealKernel>,
-    events: TeamEvents,
-    link_events: LinkEvents,
+    /// Team events, read by a task of their own (see [`read_team_events`]).
+    team_rx: mpsc::Receiver<TeamBatch>,
+    /// Link events, likewise; closed when the socket failed for good.
+    link_rx: mpsc::Receiver<LinkEvent>,
     lookup: RtnlLookup,
     ctl_rx: mpsc::Receiver<CtlRequest>,
     packet_rx: RxReceiver,
@@ -271,8 +273,8 @@ async fn start_on(
     }
     Ok(Running {
         daemon,
-        events,
-        link_events,
+        team_rx: spawn_reader(events, read_team_events),
+        link_rx: spawn_reader(link_events, read_link_events),
         lookup,
         ctl_rx,
         packet_rx,
@@ -467,6 +469,81 @@ async fn set_bursts(ctx: &mut Ctx<RealKernel>) -> Result<(), InitError> {
     Ok(())
 }
 
+/// One read of the team event socket.
+type TeamBatch = Result<Vec<TeamMessage>, Error>;
+
+/// Batches of kernel events a reader task may hold before it stops reading: the socket's
+/// buffer then fills and the kernel reports the overrun, which the main loop answers by
+/// re-reading the team (a flood costs a re-read, not unbounded memory).
+const EVENT_QUEUE: usize = 8;
+
+/// Each event socket is read by a task of its own that queues what it reads for the main
+/// loop. The loop then waits on queues alone, whose wait is cheap to set up again on each
+/// turn (a socket's receive future is not: neli takes a buffer from its pool for it).
+fn spawn_reader<S, T, F>(source: S, read: fn(S, mpsc::Sender<T>) -> F) -> mpsc::Receiver<T>
+where
+    S: Send + 'static,
+    T: Send + 'static,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+    tokio::spawn(read(source, tx));
+    rx
+}
+
+/// Until the main loop is gone, or the socket fails with something other than an
+/// overrun (that error is passed on, then reading stops).
+async fn read_team_events(events: TeamEvents, tx: mpsc::Sender<TeamBatch>) {
+    loop {
+        let batch = events.next_batch().await;
+        let fatal = matches!(&batch, Err(e) if !genl::is_overrun(e));
+        if tx.send(batch).await.is_err() || fatal {
+            return;
+        }
+    }
+}
+
+/// Until the main loop is gone or the socket fails for good (the queue then closes).
+async fn read_link_events(mut events: LinkEvents, tx: mpsc::Sender<LinkEvent>) {
+    while let Some(ev) = events.next().await {
+        if tx.send(ev).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// What a signal asks of the main loop.
+enum SignalRequest {
+    Quit(ExitRequest),
+    Reload,
+}
+
+/// The signals teamd handles, forwarded by a task of their own (the main loop then waits
+/// on one queue rather than setting up five signal waits on every turn).
+fn forward_signals() -> std::io::Result<mpsc::Receiver<SignalRequest>> {
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigquit = signal(SignalKind::quit())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        loop {
+            let request = tokio::select! {
+                _ = sigint.recv() => SignalRequest::Quit(ExitRequest::Cold),
+                _ = sigterm.recv() => SignalRequest::Quit(ExitRequest::Term),
+                _ = sigquit.recv() => SignalRequest::Quit(ExitRequest::Cold),
+                _ = sigusr1.recv() => SignalRequest::Quit(ExitRequest::Warm),
+                _ = sighup.recv() => SignalRequest::Reload,
+            };
+            if tx.send(request).await.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
 /// Events or control calls after which the heap is trimmed (start-up counts as many).
 const TRIM_AFTER: usize = 64;
 /// How long the daemon must have been quiet after such a burst before the trim: glibc
@@ -479,15 +556,9 @@ impl Running {
     pub async fn serve(mut self, ready: &mut Ready) -> i32 {
         ready.send(0);
         log::info(&format!("{} successfully started.", crate::VERSION));
-        let (mut sigint, mut sigterm, mut sigquit, mut sighup, mut sigusr1) = match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-            signal(SignalKind::quit()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::user_defined1()),
-        ) {
-            (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) => (a, b, c, d, e),
-            _ => {
+        let mut signals = match forward_signals() {
+            Ok(rx) => rx,
+            Err(_) => {
                 log::err("Could not register signal handlers.");
                 return 2;
             }
@@ -497,40 +568,44 @@ impl Running {
         // the trim on; timers and probe packets do not count as work).
         let mut busy_since_trim: usize = TRIM_AFTER;
         let mut busy_seen: usize = 0;
-        let mut trim_at: Option<tokio::time::Instant> = None;
+        // The trim's timer lives across turns of the loop and is moved only when more
+        // work comes (one set up anew on every turn costs the runtime a registration
+        // each time); the daemon's own timers share one timerfd (`sys::deadline`).
+        let trim = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(trim);
+        let mut trim_armed = false;
+        let mut timer = match sys::deadline::DeadlineTimer::new() {
+            Ok(t) => t,
+            Err(e) => {
+                log::err(&format!("Failed to create the timer: {e}"));
+                return 2;
+            }
+        };
         let status = loop {
             if let Some(status) = self.daemon.quit {
                 break status;
             }
             if busy_since_trim >= TRIM_AFTER && busy_since_trim != busy_seen {
-                trim_at = Some(tokio::time::Instant::now() + TRIM_DELAY);
+                trim.as_mut()
+                    .reset(tokio::time::Instant::now() + TRIM_DELAY);
+                trim_armed = true;
             }
             busy_seen = busy_since_trim;
-            let trim = async {
-                match trim_at {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            let deadline = self.daemon.ctx.timers.next_deadline();
-            let sleep = async {
-                match deadline {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
-                    None => std::future::pending::<()>().await,
-                }
-            };
+            if let Err(e) = timer.set(self.daemon.ctx.timers.next_deadline()) {
+                log::err(&format!("Failed to set the timer: {e}"));
+                break 2;
+            }
             tokio::select! {
-                _ = sigint.recv() => self.quit_signal(ExitRequest::Cold),
-                _ = sigterm.recv() => self.quit_signal(ExitRequest::Term),
-                _ = sigquit.recv() => self.quit_signal(ExitRequest::Cold),
-                _ = sigusr1.recv() => self.quit_signal(ExitRequest::Warm),
-                _ = sighup.recv() => self.reload_on_sighup().await,
-                batch = self.events.next_batch() => match batch {
-                    Ok(msgs) => {
+                Some(request) = signals.recv() => match request {
+                    SignalRequest::Quit(how) => self.quit_signal(how),
+                    SignalRequest::Reload => self.reload_on_sighup().await,
+                },
+                batch = self.team_rx.recv() => match batch {
+                    Some(Ok(msgs)) => {
                         busy_since_trim += msgs.len();
                         self.daemon.on_team_messages(&msgs).await;
                     }
-                    Err(e) if genl::is_overrun(&e) => {
+                    Some(Err(e)) if genl::is_overrun(&e) => {
                         log::warn("Lost team events from the kernel; re-reading the team state.");
                         let ifindex = self.daemon.ctx.kernel.ifindex;
                         match dump_team(&self.daemon.ctx.kernel.genl, ifindex).await {
@@ -538,12 +613,16 @@ impl Running {
                             Err(e) => log::err(&format!("Team refresh failed: {e}")),
                         }
                     }
-                    Err(e) => {
+                    Some(Err(e)) => {
                         log::err(&format!("Team handle events failed: {e}"));
                         break 2;
                     }
+                    None => {
+                        log::err("Team handle events failed: the event reader stopped.");
+                        break 2;
+                    }
                 },
-                ev = self.link_events.next() => match ev {
+                ev = self.link_rx.recv() => match ev {
                     Some(ev) => {
                         busy_since_trim += 1;
                         self.on_link_event(ev).await;
@@ -561,17 +640,23 @@ impl Running {
                     let reply = ctl::handle(&mut self.daemon, &self.lookup, &req.call).await;
                     let _ = req.reply.send(reply);
                 }
-                _ = trim => {
-                    trim_at = None;
+                _ = &mut trim, if trim_armed => {
+                    trim_armed = false;
                     busy_since_trim = 0;
                     busy_seen = 0;
                     sys::heap::release_free_memory();
                 }
-                _ = sleep => {
+                fired = timer.expired(), if timer.is_armed() => {
+                    if let Err(e) = fired {
+                        log::err(&format!("Failed to wait for the timer: {e}"));
+                        break 2;
+                    }
+                    // the next turn arms it again for whatever is then next
                     let due = self.daemon.ctx.timers.take_due(std::time::Instant::now());
                     for key in due {
                         self.daemon.on_timer(key).await;
                     }
+                    self.daemon.ctx.timers.dispatched();
                 }
             }
         };
@@ -764,8 +849,8 @@ impl Running {
         }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         while !self.daemon.ctx.ports.is_empty() {
-            match tokio::time::timeout_at(deadline, self.events.next_batch()).await {
-                Ok(Ok(msgs)) => self.daemon.on_team_messages(&msgs).await,
+            match tokio::time::timeout_at(deadline, self.team_rx.recv()).await {
+                Ok(Some(Ok(msgs))) => self.daemon.on_team_messages(&msgs).await,
                 _ => break,
             }
         }

@@ -53,11 +53,20 @@ pub struct Timers {
     deadlines: BTreeMap<TimerKey, Instant>,
     /// The deadline each timer last fired at, for `rearm_periodic`.
     fired: BTreeMap<TimerKey, Instant>,
+    /// While the timers that fell due are handled: the time they were taken at, which
+    /// serves as "now" for the timers they arm (one clock read per dispatch, not one a
+    /// timer; the handlers take microseconds).
+    dispatching: Option<Instant>,
 }
 
 impl Timers {
+    fn now(&self) -> Instant {
+        self.dispatching.unwrap_or_else(Instant::now)
+    }
+
     pub fn arm(&mut self, key: TimerKey, after: Duration) {
-        self.deadlines.insert(key, Instant::now() + after);
+        let at = self.now() + after;
+        self.deadlines.insert(key, at);
     }
 
     /// Re-arms a timer that just fired for `period` after the deadline it
@@ -69,7 +78,7 @@ impl Timers {
     /// and, with missed_max 0, a flap). After a stall of more than a period
     /// the next deadline is the first one still ahead (timerfd's overrun).
     pub fn rearm_periodic(&mut self, key: TimerKey, period: Duration) {
-        let now = Instant::now();
+        let now = self.now();
         let mut next = self.fired.get(&key).map_or(now + period, |at| *at + period);
         if next <= now && !period.is_zero() {
             let behind = (now - next).as_nanos() / period.as_nanos() + 1;
@@ -117,7 +126,10 @@ impl Timers {
     }
 
     /// Removes and returns the timers due at `now`, earliest first.
+    /// Takes the timers due at `now`; until [`Timers::dispatched`], timers armed are
+    /// armed from `now`.
     pub fn take_due(&mut self, now: Instant) -> Vec<TimerKey> {
+        self.dispatching = Some(now);
         let mut due: Vec<(Instant, TimerKey)> = self
             .deadlines
             .iter()
@@ -130,6 +142,11 @@ impl Timers {
             self.fired.insert(*k, *at);
         }
         due.into_iter().map(|(_, k)| k).collect()
+    }
+
+    /// The timers taken by [`Timers::take_due`] have been handled.
+    pub fn dispatched(&mut self) {
+        self.dispatching = None;
     }
 }
 
@@ -272,6 +289,12 @@ mod tests {
         // a stall of more than a period: the next deadline ahead, on the same phase
         let second = first + period;
         assert_eq!(t.take_due(second), vec![key]);
+        // while the due timers are handled, their dispatch time is "now" for arming
+        let other = TimerKey::Runner(7);
+        t.arm(other, period);
+        assert_eq!(t.deadlines.get(&other), Some(&(second + period)));
+        t.cancel(other);
+        t.dispatched();
         t.fired
             .insert(key, Instant::now() - Duration::from_millis(250));
         let before = Instant::now();

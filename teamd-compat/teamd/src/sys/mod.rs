@@ -9,6 +9,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
+pub mod deadline;
 #[allow(unsafe_code)]
 pub mod heap;
 #[allow(unsafe_code)]
@@ -151,9 +152,17 @@ pub fn own_fd(raw: std::os::fd::RawFd) -> OwnedFd {
 }
 
 /// Registers an owned descriptor with the tokio reactor.
-#[allow(unsafe_code)]
 pub fn async_fd(fd: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
-    // SAFETY: an OwnedFd is open and refers to the same description until it is
-    // dropped, which happens only with the AsyncFd that owns it.
-    unsafe { tokio::io::unix::AsyncFd::register(fd) }.map_err(|e| e.into_parts().1)
+    register_owned(fd)
+}
+
+/// Registers `owner`, which must own its descriptor (hold it open, and close it only
+/// when dropped), with the tokio reactor.
+#[allow(unsafe_code)]
+pub fn register_owned<T: std::os::fd::AsRawFd>(
+    owner: T,
+) -> std::io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: the descriptor stays open and refers to the same description until the
+    // owner is dropped, which happens only with the AsyncFd that owns it.
+    unsafe { tokio::io::unix::AsyncFd::register(owner) }.map_err(|e| e.into_parts().1)
 }
