@@ -18,23 +18,59 @@ pub struct Paired {
 /// A start whose ends are not all seen before the next start counts as missed. `events`
 /// must be sorted by time.
 pub fn pair(events: &[Timed], starts: &[&str], ends: &[&str]) -> Paired {
+    pair_from(events, starts, ends, Witness::Earliest)
+}
+
+/// As [`pair`], but each start counts from the latest of its witnesses that came before
+/// the first end event: the time from which the kernel had sent everything the daemon
+/// might have waited for.
+pub fn pair_after_last(events: &[Timed], starts: &[&str], ends: &[&str]) -> Paired {
+    pair_from(events, starts, ends, Witness::LatestBeforeEnd)
+}
+
+#[derive(Clone, Copy)]
+enum Witness {
+    Earliest,
+    LatestBeforeEnd,
+}
+
+fn pair_from(events: &[Timed], starts: &[&str], ends: &[&str], witness: Witness) -> Paired {
     let mut out = Paired::default();
     let mut first_starts: Vec<usize> = Vec::new();
     let mut seen = vec![false; starts.len()];
+    // every witness, by the index of the start it belongs to
+    let mut witnesses: Vec<Vec<usize>> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         let Some(k) = starts.iter().position(|s| e.matches(s)) else {
             continue;
         };
         if first_starts.is_empty() || seen[k] {
             first_starts.push(i);
+            witnesses.push(Vec::new());
             seen.iter_mut().for_each(|s| *s = false);
         }
         seen[k] = true;
+        if let Some(w) = witnesses.last_mut() {
+            w.push(i);
+        }
     }
     let starts = first_starts;
     for (k, &si) in starts.iter().enumerate() {
         let limit = starts.get(k + 1).copied().unwrap_or(events.len());
-        let t0 = events[si].ns;
+        let first_end = events[si + 1..limit]
+            .iter()
+            .position(|e| ends.iter().any(|p| e.matches(p)))
+            .map_or(limit, |at| si + 1 + at);
+        let t0 = match witness {
+            Witness::Earliest => events[si].ns,
+            Witness::LatestBeforeEnd => witnesses[k]
+                .iter()
+                .copied()
+                .filter(|&i| i < first_end)
+                .map(|i| events[i].ns)
+                .max()
+                .unwrap_or(events[si].ns),
+        };
         let mut last = Some(t0);
         for end in ends {
             let first = events[si + 1..limit]
@@ -111,5 +147,22 @@ mod tests {
         let p = pair(&ev, &["link p0 down"], &["option team0 activeport"]);
         assert!(p.ns.is_empty());
         assert_eq!(p.missed, 1);
+    }
+
+    #[test]
+    fn after_last_counts_from_the_later_witness_before_the_end() {
+        // the port event first, then the link message, then the write; then the link
+        // message first, the write, and a late port event that the write did not wait for
+        let (ev, _) = parse_log(
+            "100 port team0 p0 down\n130 link p0 down\n140 option team0 user_linkup p0 false\n\
+             200 port team0 p0 up\n\
+             300 link p0 down\n310 option team0 user_linkup p0 false\n320 port team0 p0 down\n",
+        );
+        let starts = ["link p0 down", "port team0 p0 down"];
+        let ends = ["option team0 user_linkup p0 false"];
+        assert_eq!(pair(&ev, &starts, &ends).ns, vec![40, 10]);
+        let p = pair_after_last(&ev, &starts, &ends);
+        assert_eq!(p.ns, vec![10, 10]);
+        assert_eq!(p.missed, 0);
     }
 }
