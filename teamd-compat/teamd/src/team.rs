@@ -125,9 +125,8 @@ impl Timers {
         self.deadlines.values().min().copied()
     }
 
-    /// Removes and returns the timers due at `now`, earliest first.
-    /// Takes the timers due at `now`; until [`Timers::dispatched`], timers armed are
-    /// armed from `now`.
+    /// Removes and returns the timers due at `now`, earliest first; until
+    /// [`Timers::dispatched`], timers are armed from `now`.
     pub fn take_due(&mut self, now: Instant) -> Vec<TimerKey> {
         self.dispatching = Some(now);
         let mut due: Vec<(Instant, TimerKey)> = self

@@ -36,40 +36,38 @@ enum Witness {
 
 fn pair_from(events: &[Timed], starts: &[&str], ends: &[&str], witness: Witness) -> Paired {
     let mut out = Paired::default();
-    let mut first_starts: Vec<usize> = Vec::new();
     let mut seen = vec![false; starts.len()];
-    // every witness, by the index of the start it belongs to
+    // each start's witnesses (indices into `events`), the first one opening it
     let mut witnesses: Vec<Vec<usize>> = Vec::new();
     for (i, e) in events.iter().enumerate() {
         let Some(k) = starts.iter().position(|s| e.matches(s)) else {
             continue;
         };
-        if first_starts.is_empty() || seen[k] {
-            first_starts.push(i);
-            witnesses.push(Vec::new());
-            seen.iter_mut().for_each(|s| *s = false);
+        match witnesses.last_mut() {
+            Some(w) if !seen[k] => w.push(i),
+            _ => {
+                witnesses.push(vec![i]);
+                seen.iter_mut().for_each(|s| *s = false);
+            }
         }
         seen[k] = true;
-        if let Some(w) = witnesses.last_mut() {
-            w.push(i);
-        }
     }
-    let starts = first_starts;
-    for (k, &si) in starts.iter().enumerate() {
-        let limit = starts.get(k + 1).copied().unwrap_or(events.len());
-        let first_end = events[si + 1..limit]
-            .iter()
-            .position(|e| ends.iter().any(|p| e.matches(p)))
-            .map_or(limit, |at| si + 1 + at);
+    for (k, w) in witnesses.iter().enumerate() {
+        let si = w[0];
+        let limit = witnesses.get(k + 1).map_or(events.len(), |next| next[0]);
         let t0 = match witness {
             Witness::Earliest => events[si].ns,
-            Witness::LatestBeforeEnd => witnesses[k]
-                .iter()
-                .copied()
-                .filter(|&i| i < first_end)
-                .map(|i| events[i].ns)
-                .max()
-                .unwrap_or(events[si].ns),
+            Witness::LatestBeforeEnd => {
+                let first_end = events[si + 1..limit]
+                    .iter()
+                    .position(|e| ends.iter().any(|p| e.matches(p)))
+                    .map_or(limit, |at| si + 1 + at);
+                w.iter()
+                    .take_while(|&&i| i < first_end)
+                    .map(|&i| events[i].ns)
+                    .max()
+                    .unwrap_or(events[si].ns)
+            }
         };
         let mut last = Some(t0);
         for end in ends {

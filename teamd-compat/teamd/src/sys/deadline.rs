@@ -40,7 +40,7 @@ impl DeadlineTimer {
         let at = Instant::now();
         let mono = Duration::from(clock_gettime(Clock::CLOCK_MONOTONIC)?);
         Ok(Self {
-            fd: super::register_owned(Owned(timer))?,
+            fd: super::async_fd(Owned(timer))?,
             base: (at, mono),
             armed: None,
         })

@@ -151,17 +151,10 @@ pub fn own_fd(raw: std::os::fd::RawFd) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(raw) }
 }
 
-/// Registers an owned descriptor with the tokio reactor.
-pub fn async_fd(fd: OwnedFd) -> std::io::Result<tokio::io::unix::AsyncFd<OwnedFd>> {
-    register_owned(fd)
-}
-
 /// Registers `owner`, which must own its descriptor (hold it open, and close it only
 /// when dropped), with the tokio reactor.
 #[allow(unsafe_code)]
-pub fn register_owned<T: std::os::fd::AsRawFd>(
-    owner: T,
-) -> std::io::Result<tokio::io::unix::AsyncFd<T>> {
+pub fn async_fd<T: std::os::fd::AsRawFd>(owner: T) -> std::io::Result<tokio::io::unix::AsyncFd<T>> {
     // SAFETY: the descriptor stays open and refers to the same description until the
     // owner is dropped, which happens only with the AsyncFd that owns it.
     unsafe { tokio::io::unix::AsyncFd::register(owner) }.map_err(|e| e.into_parts().1)
