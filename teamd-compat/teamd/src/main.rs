@@ -271,6 +271,10 @@ fn start(
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // epoll_wait's event array, allocated once: tokio's default 1024 slots are 12 KiB
+        // of heap, where teamd rarely has more than a few fds ready at once (a larger
+        // burst is taken in the next call)
+        .max_io_events_per_tick(64)
         .build()
     {
         Ok(rt) => rt,
