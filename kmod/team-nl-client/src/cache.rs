@@ -176,6 +176,15 @@ pub struct Ifinfo {
 }
 
 impl Ifinfo {
+    /// True when `link` shows nothing libteam tracks as different from this entry (a
+    /// carrier or statistics change, say): applying it marks no change.
+    pub fn matches(&self, link: &Link) -> bool {
+        self.ifname == link.name
+            && self.master == link.master.unwrap_or(0)
+            && self.hwaddr == link.mac
+            && self.admin_up == link.admin_up
+    }
+
     fn update(&mut self, link: &Link) {
         if self.ifname != link.name {
             self.ifname = link.name.clone();
@@ -506,5 +515,33 @@ mod tests {
         assert!(c.get(4).unwrap().changed.removed);
         c.end_batch();
         assert!(c.get(4).is_none());
+    }
+
+    #[test]
+    fn a_link_matches_its_entry_exactly_when_applying_it_would_mark_no_change() {
+        let base = link(4, "p0", 1, Some(3), true);
+        let mut carrier = base.clone();
+        carrier.carrier = true;
+        carrier.mtu = 9000;
+        let mut renamed = base.clone();
+        renamed.name = "p9".into();
+        let mut released = base.clone();
+        released.master = None;
+        let mut short_mac = base.clone();
+        short_mac.mac.pop();
+        let cases = [
+            (carrier, true),
+            (renamed, false),
+            (released, false),
+            (short_mac, false),
+            (link(4, "p0", 2, Some(3), true), false),
+            (link(4, "p0", 1, Some(3), false), false),
+        ];
+        for (other, expect) in cases {
+            let mut c = IfinfoCache::default();
+            c.load(std::slice::from_ref(&base));
+            assert_eq!(c.get(4).unwrap().matches(&other), expect, "{other:?}");
+            assert_eq!(c.on_newlink(&other), !expect, "{other:?}");
+        }
     }
 }

@@ -731,6 +731,22 @@ impl Running {
             // host notifies every listener: hundreds when many teams start together) are
             // taken as they come; ours are re-read from the kernel, as libteam does.
             LinkEvent::Changed(link) if !self.concerns_us(link) => Some(link.clone()),
+            // Nothing libteam tracks differs from what we hold (a port's carrier went,
+            // say): a re-read could only show a change whose own notification is queued
+            // behind this one, and is handled when that comes. This keeps a round trip
+            // off the failover path, where the port's carrier message precedes the
+            // team driver's port event.
+            LinkEvent::Changed(link)
+                if self
+                    .daemon
+                    .ctx
+                    .kernel
+                    .ifinfos()
+                    .get(link.ifindex)
+                    .is_some_and(|known| known.matches(link)) =>
+            {
+                Some(link.clone())
+            }
             LinkEvent::Changed(l) | LinkEvent::Removed(l) => {
                 self.lookup.0.link_by_index(l.ifindex).await.ok().flatten()
             }
