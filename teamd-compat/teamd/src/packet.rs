@@ -19,6 +19,7 @@ pub use teamd_bpf::SockFilter;
 
 use crate::log;
 use crate::sys;
+use crate::sys::packet::{recv_frames, RxMeta, RECV_BATCH, RX_BUF};
 
 /// Who owns a packet socket; received frames are routed back by this key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,9 +84,6 @@ pub struct PacketSockets {
     /// nsna_ping's send-only ICMPv6 socket, opened on first use.
     icmp6: Option<OwnedFd>,
 }
-
-// Frames longer than this are cut; every protocol teamd reads fits easily.
-const RX_BUF: usize = 2048;
 
 impl PacketSockets {
     pub fn new() -> (Self, RxReceiver) {
@@ -153,7 +151,8 @@ impl PacketSockets {
 }
 
 async fn read_frames(key: SockKey, ifindex: u32, fd: Arc<AsyncFd<OwnedFd>>, tx: RxSender) {
-    let mut buf = vec![0u8; RX_BUF];
+    let mut bufs = Box::new([[0u8; RX_BUF]; RECV_BATCH]);
+    let mut meta = [RxMeta::default(); RECV_BATCH];
     loop {
         let mut guard = match fd.readable().await {
             Ok(g) => g,
@@ -162,19 +161,27 @@ async fn read_frames(key: SockKey, ifindex: u32, fd: Arc<AsyncFd<OwnedFd>>, tx: 
                 return;
             }
         };
-        match guard.try_io(|fd| sys::packet::recv(fd.get_ref().as_fd(), &mut buf)) {
-            Ok(Ok(meta)) => {
-                // frames queued between socket() and bind() may come from other links
-                if meta.ifindex != ifindex {
-                    continue;
+        match guard.try_io(|fd| recv_frames(fd.get_ref().as_fd(), &mut bufs, &mut meta)) {
+            Ok(Ok(n)) => {
+                if n < RECV_BATCH {
+                    // The queue was empty behind these frames. Readiness is
+                    // edge-triggered: a frame that comes after the call raises it
+                    // again (and clear_ready keeps a rise the driver saw since).
+                    guard.clear_ready();
                 }
-                let frame = RxFrame {
-                    data: buf[..meta.len].to_vec(),
-                    vlan_tci: meta.vlan_tci,
-                    pkt_type: meta.pkt_type,
-                };
-                if tx.send((key, frame)).is_err() {
-                    return;
+                for (m, buf) in meta.iter().zip(bufs.iter()).take(n) {
+                    // frames queued between socket() and bind() may come from other links
+                    if m.ifindex != ifindex {
+                        continue;
+                    }
+                    let frame = RxFrame {
+                        data: buf[..m.len].to_vec(),
+                        vlan_tci: m.vlan_tci,
+                        pkt_type: m.pkt_type,
+                    };
+                    if tx.send((key, frame)).is_err() {
+                        return;
+                    }
                 }
             }
             Ok(Err(e)) if matches!(e.raw_os_error(), Some(libc::ENETDOWN | libc::ENODEV)) => {

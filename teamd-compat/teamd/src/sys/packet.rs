@@ -11,8 +11,12 @@ use super::sock::{check, setsockopt, socket};
 
 use teamd_bpf::SockFilter;
 
+/// Size of each receive buffer: the frames teamd reads (LACPDUs, ARP, NA) are far
+/// smaller; a longer one is cut to this.
+pub const RX_BUF: usize = 2048;
+
 /// What recvmsg said about one frame besides its bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RxMeta {
     pub len: usize,
     pub ifindex: u32,
@@ -86,37 +90,71 @@ pub fn open(
     Ok(fd)
 }
 
-/// Reads one frame into `buf` (a longer frame is cut to `buf`'s size).
-/// `WouldBlock` when nothing is queued.
-pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<RxMeta> {
+/// How many frames one `recv_frames` call can take. Two, so that a call that gets one
+/// frame has also found the queue empty behind it: the reader then need not make a
+/// second call only to hear EAGAIN (one frame per wake is the usual case).
+pub const RECV_BATCH: usize = 2;
+
+/// Reads up to `RECV_BATCH` queued frames, one into each buffer (a longer frame is cut
+/// to its buffer's size), without waiting; returns how many came, their details in
+/// `meta`. `WouldBlock` when nothing is queued.
+pub fn recv_frames(
+    fd: BorrowedFd<'_>,
+    bufs: &mut [[u8; RX_BUF]; RECV_BATCH],
+    meta: &mut [RxMeta; RECV_BATCH],
+) -> io::Result<usize> {
     // SAFETY: all-zero is valid for these plain C structs.
-    let mut from: libc::sockaddr_ll = unsafe { zeroed() };
-    // u64 elements keep the control buffer aligned for cmsghdr
-    let mut control = [0u64; 16];
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
+    let mut from: [libc::sockaddr_ll; RECV_BATCH] = unsafe { zeroed() };
+    // u64 elements keep each control buffer aligned for cmsghdr
+    let mut control = [[0u64; 16]; RECV_BATCH];
+    let mut iov: [libc::iovec; RECV_BATCH] = std::array::from_fn(|i| libc::iovec {
+        iov_base: bufs[i].as_mut_ptr().cast(),
+        iov_len: RX_BUF,
+    });
+    // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
+    let mut msgs: [libc::mmsghdr; RECV_BATCH] = unsafe { zeroed() };
+    for (i, m) in msgs.iter_mut().enumerate() {
+        m.msg_hdr.msg_name = std::ptr::from_mut(&mut from[i]).cast();
+        m.msg_hdr.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        m.msg_hdr.msg_iov = &mut iov[i];
+        m.msg_hdr.msg_iovlen = 1;
+        m.msg_hdr.msg_control = control[i].as_mut_ptr().cast();
+        m.msg_hdr.msg_controllen = size_of::<[u64; 16]>();
+    }
+    // SAFETY: every pointer in `msgs` refers to a live buffer of the stated length that
+    // outlives the call; the count is the array's length.
+    let n = unsafe {
+        libc::recvmmsg(
+            fd.as_raw_fd(),
+            msgs.as_mut_ptr(),
+            RECV_BATCH as libc::c_uint,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
     };
-    // SAFETY: msghdr is plain old data; all-zero is a valid value.
-    let mut msg: libc::msghdr = unsafe { zeroed() };
-    msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
-    msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = size_of::<[u64; 16]>();
-    // SAFETY: every pointer in `msg` refers to a live buffer of the stated
-    // length that outlives the call.
-    let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, 0) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
+    let n = (n as usize).min(RECV_BATCH);
+    for i in 0..n {
+        meta[i] = RxMeta {
+            len: (msgs[i].msg_len as usize).min(RX_BUF),
+            ifindex: from[i].sll_ifindex as u32,
+            pkt_type: from[i].sll_pkttype,
+            vlan_tci: vlan_tci(&msgs[i].msg_hdr),
+        };
+    }
+    Ok(n)
+}
+
+/// The VLAN tag the kernel took off a frame (PACKET_AUXDATA), from a filled msghdr.
+fn vlan_tci(msg: &libc::msghdr) -> Option<u16> {
     let mut vlan_tci = None;
     // SAFETY: the kernel filled msg_control/msg_controllen; CMSG_FIRSTHDR and
     // CMSG_NXTHDR stay within that buffer.
-    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(msg) };
     while !cmsg.is_null() {
-        // SAFETY: a non-null cmsg from the CMSG_* macros points into `control`.
+        // SAFETY: a non-null cmsg from the CMSG_* macros points into the control buffer.
         let hdr = unsafe { &*cmsg };
         if hdr.cmsg_level == libc::SOL_PACKET && hdr.cmsg_type == libc::PACKET_AUXDATA {
             // SAFETY: PACKET_AUXDATA carries a tpacket_auxdata; read_unaligned
@@ -128,14 +166,9 @@ pub fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<RxMeta> {
             }
         }
         // SAFETY: as above.
-        cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
+        cmsg = unsafe { libc::CMSG_NXTHDR(msg, cmsg) };
     }
-    Ok(RxMeta {
-        len: (n as usize).min(buf.len()),
-        ifindex: from.sll_ifindex as u32,
-        pkt_type: from.sll_pkttype,
-        vlan_tci,
-    })
+    vlan_tci
 }
 
 /// Sends a whole Ethernet frame (from the destination MAC on) out of `ifindex`.
