@@ -164,6 +164,10 @@ tx_via() {
 # the end instead, so the first claimant keeps the queue: those lines start "qom " and are
 # a listed difference.
 queue_override() {
+    local p
+    # The ports' own IPv6 traffic (a router solicitation or MLD report of a port that just
+    # came up) would show in tx_via as the team's; it once landed in a window, as "both".
+    for p in veth0 veth1; do echo 1 >"/proc/sys/net/ipv6/conf/$p/disable_ipv6"; done
     ip link set veth1 master "$1" && echo "enslave veth1 for queue override: ok"
     echo "no override (roundrobin): $(tx_via "$1")"
     tc qdisc add dev "$1" clsact &&
@@ -186,6 +190,7 @@ queue_override() {
     teamnl "$1" setoption queue_id 0 -p veth1
     teamnl "$1" setoption priority 0 -p veth1
     ip link set veth1 nomaster && echo "release veth1 after queue override: ok"
+    for p in veth0 veth1; do echo 0 >"/proc/sys/net/ipv6/conf/$p/disable_ipv6"; done
 }
 
 # peer_frames DST ETHERTYPE: the peer sends 3 frames to DST (12 hex digits) on veth0p.
