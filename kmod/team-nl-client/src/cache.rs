@@ -176,42 +176,50 @@ pub struct Ifinfo {
 }
 
 impl Ifinfo {
+    /// What `link` shows as different from this entry, among what libteam tracks.
+    fn differences(&self, link: &Link) -> IfinfoChanged {
+        IfinfoChanged {
+            removed: false,
+            hwaddr: self.hwaddr != link.mac,
+            hwaddr_len: self.hwaddr.len() != link.mac.len(),
+            ifname: self.ifname != link.name,
+            master: self.master != link.master.unwrap_or(0),
+            admin_state: self.admin_up != link.admin_up,
+        }
+    }
+
     /// True when `link` shows nothing libteam tracks as different from this entry (a
     /// carrier or statistics change, say): applying it marks no change.
     pub fn matches(&self, link: &Link) -> bool {
-        self.ifname == link.name
-            && self.master == link.master.unwrap_or(0)
-            && self.hwaddr == link.mac
-            && self.admin_up == link.admin_up
+        !self.differences(link).any()
     }
 
     fn update(&mut self, link: &Link) {
-        if self.ifname != link.name {
+        let d = self.differences(link);
+        if d.ifname {
             self.ifname = link.name.clone();
-            self.changed.ifname = true;
         }
-        let master = link.master.unwrap_or(0);
-        if self.master != master {
-            self.master = master;
-            self.changed.master = true;
+        if d.master {
+            self.master = link.master.unwrap_or(0);
         }
-        if master != 0 {
+        if self.master != 0 {
             self.orig_held = false;
         }
-        if self.hwaddr.len() != link.mac.len() {
-            self.changed.hwaddr_len = true;
-        }
-        if self.hwaddr != link.mac {
+        if d.hwaddr {
             self.hwaddr = link.mac.clone();
-            self.changed.hwaddr = true;
             if self.master == 0 && !self.orig_held {
                 self.orig_hwaddr = link.mac.clone();
             }
         }
-        if self.admin_up != link.admin_up {
+        if d.admin_state {
             self.admin_up = link.admin_up;
-            self.changed.admin_state = true;
         }
+        let c = &mut self.changed;
+        c.ifname |= d.ifname;
+        c.master |= d.master;
+        c.hwaddr_len |= d.hwaddr_len;
+        c.hwaddr |= d.hwaddr;
+        c.admin_state |= d.admin_state;
     }
 
     /// `aa:bb:cc:dd:ee:ff`, lower case, as libteam prints it.
