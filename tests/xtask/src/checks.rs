@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use crate::guest::{self, Driver};
 use crate::kernel::{self, Flavor};
@@ -168,6 +168,27 @@ pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunO
             let took = format!("{:.1} s", started.elapsed().as_secs_f64());
             results.push((format!("cargo {name}"), passed, took));
         }
+    }
+    if only.is_none() && !no_vm {
+        // the link order must still name teamd's functions (hot_code.rs)
+        let started = Instant::now();
+        let checked = crate::guest::release_build().and_then(|built| {
+            let teamd = built
+                .executables
+                .iter()
+                .find(|e| e.file_name().is_some_and(|n| n == "teamd"))
+                .context("the release build has no teamd")?;
+            crate::hot_code::check_current(teamd)
+        });
+        if let Err(e) = &checked {
+            eprintln!("xtask: {e:#}");
+        }
+        let took = format!("{:.1} s", started.elapsed().as_secs_f64());
+        results.push((
+            "teamd link order is current".to_string(),
+            checked.is_ok(),
+            took,
+        ));
     }
     let mut skipped = 0;
     // (scenario, its FAIL lines and last lines of output) for each failed scenario

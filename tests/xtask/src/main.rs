@@ -7,6 +7,7 @@ mod bench;
 mod checks;
 mod fuzz;
 mod guest;
+mod hot_code;
 mod kernel;
 mod man;
 mod package;
@@ -61,6 +62,9 @@ enum Cmd {
         #[command(flatten)]
         vm: VmOpts,
     },
+    /// Profile teamd in the VM (callgrind) and rewrite its link order,
+    /// teamd-compat/teamd/hot-code.order (after a compiler or dependency update).
+    HotCode,
     /// Build (or reuse) our 6.12 kernel and team_rs.ko; `vm`/`test` do this when needed.
     Kernel {
         /// rteam (the suite's config) or rteam-debug (KASAN, lockdep, RCU checks).
@@ -256,6 +260,7 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Cmd::HotCode => hot_code::run(),
         Cmd::Fuzz { seconds, target } => fuzz::run(seconds, target.as_deref()),
     }
 }
