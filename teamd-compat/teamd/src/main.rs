@@ -12,6 +12,7 @@ mod dbus;
 #[cfg(test)]
 mod doc_tests;
 mod handler;
+mod heap_future;
 mod item_path;
 mod kernel;
 mod linkwatch;
@@ -35,6 +36,7 @@ use team_nl_client::strerror;
 use crate::bond::Backend;
 use crate::cli::Cmd;
 use crate::config::Config;
+use crate::heap_future::on_heap;
 use crate::kernel::{EEXIST, EINVAL};
 use crate::sys::{Forked, Ready};
 use crate::team::Setup;
@@ -288,12 +290,13 @@ fn start(
     // runtime a wake of that future always writes the driver's eventfd (one more
     // system call and one more loop of the driver per event), where a task woken on the
     // runtime's thread is only queued.
-    let daemon = async move {
+    let daemon = move || async move {
         if args.backend == Backend::Bond {
             return run_bond(&args, given, setup, &mut ready).await;
         }
-        match run::start(&args, config, settings, runner, setup.clone()).await {
-            Ok(running) => ExitCode::from(running.serve(&mut ready).await as u8),
+        let started = on_heap(|| run::start(&args, config, settings, runner, setup.clone())).await;
+        match started {
+            Ok(running) => ExitCode::from(on_heap(|| running.serve(&mut ready)).await as u8),
             Err(e) if e.team_unsupported && args.backend == Backend::Auto => {
                 e.lines.iter().for_each(|l| log::warn(l));
                 log::warn(
@@ -305,7 +308,7 @@ fn start(
         }
     };
     let code = rt.block_on(async {
-        tokio::spawn(daemon).await.unwrap_or_else(|e| {
+        tokio::spawn(on_heap(daemon)).await.unwrap_or_else(|e| {
             log::err(&format!("The daemon's task ended abnormally: {e}"));
             ExitCode::from(1)
         })

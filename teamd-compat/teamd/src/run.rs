@@ -20,6 +20,7 @@ use crate::config::{self, Config, ConfigError, LinkWatchPolicy, TeamSettings};
 use crate::core::Daemon;
 use crate::ctl::{self, Lookup};
 use crate::dbus::DbusService;
+use crate::heap_future::on_heap;
 // EOPNOTSUPP: what the kernel answers for a link kind it does not know (and cannot load)
 use crate::kernel::{Kernel, RealKernel, EBUSY, EINVAL, ENODEV, EOPNOTSUPP};
 use crate::log;
@@ -163,16 +164,18 @@ pub async fn start(
             err
         })?,
     };
-    let result = start_on(
-        args,
-        config,
-        settings,
-        runner,
-        setup,
-        &rtnl,
-        link_events,
-        (&team, taken_over),
-    )
+    let result = on_heap(|| {
+        start_on(
+            args,
+            config,
+            settings,
+            runner,
+            setup,
+            &rtnl,
+            link_events,
+            (&team, taken_over),
+        )
+    })
     .await;
     if result.is_err() && !args.take_over {
         // never leave a half-configured device behind
@@ -267,7 +270,7 @@ async fn start_on(
     // The name goes last: systemd (Type=dbus) and NetworkManager take it
     // as "teamd is ready", so the ports must already be in the team.
     if let Some(d) = dbus.as_mut() {
-        d.expose_name(&team.name)
+        on_heap(|| d.expose_name(&team.name))
             .await
             .map_err(|e| InitError::new(EBUSY, &[&e, "Failed to expose dbus name."]))?;
     }
