@@ -9,9 +9,14 @@
 //! idle (the bench's idle rows), then those that control calls and a failover add, then
 //! those of the other runners and watches. teamd's build script hands the file to lld.
 //!
-//! The names are mangled symbols, whose hashes hold for one compiler version and one
-//! dependency set; `check_current` (run by `cargo xtask test`) fails when too few of them
-//! are still in the built teamd, so a stale order is seen, not silently lost.
+//! The names are mangled symbols. They hold across edits of teamd, but every crate's
+//! symbols carry a hash of its build settings, which cover the dependencies' features, so
+//! they hold for one compiler version, one dependency set and one way of building: the
+//! order is made from, and checked against, the workspace build that the guests and the
+//! packages use (`guest::release_build`). `cargo build -p teamd` alone unifies features
+//! differently, gets other names, and links in the linker's own order. `check_current`
+//! (run by `cargo xtask test`) fails when too few of the names are still in the built
+//! teamd: a stale order is seen, not silently lost.
 
 use std::collections::HashSet;
 use std::fs;
