@@ -172,7 +172,7 @@ pub fn test_all(no_vm: bool, only: Option<&str>, only_target: Target, opts: RunO
     if only.is_none() && !no_vm {
         // the link order must still name teamd's functions (hot_code.rs)
         let started = Instant::now();
-        let checked = crate::guest::release_build().and_then(|built| {
+        let checked = guest::release_build().and_then(|built| {
             let teamd = built
                 .executables
                 .iter()

@@ -59,12 +59,8 @@ pub fn run() -> Result<u8> {
     let symbols = defined_symbols(&bins.join("teamd"))?;
     let order = order_from_dumps(&out, &symbols)?;
     let path = util::workspace_root().join(ORDER_FILE);
-    let mut text = String::new();
-    for name in &order {
-        text.push_str(name);
-        text.push('\n');
-    }
-    fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    fs::write(&path, order.join("\n") + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
     println!(
         "{}: {} functions; rebuild teamd to link by it",
         path.display(),
