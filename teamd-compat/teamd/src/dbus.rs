@@ -11,7 +11,7 @@ use teamd_dbus::server;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::log;
-use crate::usock::CtlRequest;
+use crate::usock::{CtlRequest, CtlSender};
 
 /// How often a lost bus connection is retried.
 const BUS_RETRY: Duration = Duration::from_secs(2);
@@ -24,7 +24,7 @@ pub struct DbusService {
 }
 
 /// Bridges D-Bus calls into the core's control channel.
-fn bridge(ctl: mpsc::Sender<CtlRequest>) -> server::Dispatch {
+fn bridge(ctl: CtlSender) -> server::Dispatch {
     let (tx, mut rx) = mpsc::channel::<(Call, oneshot::Sender<Reply>)>(16);
     tokio::spawn(async move {
         while let Some((call, reply)) = rx.recv().await {
@@ -38,7 +38,7 @@ fn bridge(ctl: mpsc::Sender<CtlRequest>) -> server::Dispatch {
 
 impl DbusService {
     /// Connects to the system bus and serves the object (no name yet).
-    pub async fn connect(ctl: mpsc::Sender<CtlRequest>) -> Result<Self, String> {
+    pub async fn connect(ctl: CtlSender) -> Result<Self, String> {
         let dispatch = bridge(ctl);
         let conn = server::connect(dispatch.clone())
             .await
@@ -129,6 +129,7 @@ async fn supervise(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doorbell::Doorbell;
     use std::os::unix::net::UnixStream;
 
     /// A peer-to-peer pair over a socketpair: (server, client).
@@ -214,7 +215,10 @@ mod tests {
         let server = zbus::connection::Builder::unix_stream(a)
             .server(zbus::Guid::generate())
             .p2p()
-            .serve_at(teamd_dbus::PATH, server::Teamd::new(bridge(ctl_tx)))
+            .serve_at(
+                teamd_dbus::PATH,
+                server::Teamd::new(bridge(CtlSender::new(ctl_tx, Doorbell::new()))),
+            )
             .build();
         let client = zbus::connection::Builder::unix_stream(b).p2p().build();
         let (server, client) = tokio::join!(server, client);

@@ -11,6 +11,7 @@ mod ctl;
 mod dbus;
 #[cfg(test)]
 mod doc_tests;
+mod doorbell;
 mod handler;
 mod heap_future;
 mod item_path;

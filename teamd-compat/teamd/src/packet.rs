@@ -1,7 +1,7 @@
 //! Packet sockets on ports, owned by the runner (LACP) or a link watch (ARP,
 //! NS/NA probes). Each open socket gets a reader task that forwards frames,
-//! tagged with the owner's key, into one channel the main loop selects on; the
-//! core routes them back to their owner. Building and parsing frames belongs
+//! tagged with the owner's key, into one channel and rings the main loop's
+//! doorbell; the core routes them back to their owner. Building and parsing frames belongs
 //! to the pure protocol crates, not here.
 
 // Users (the lacp runner, the arp_ping/nsna_ping watches) are being merged.
@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 pub use teamd_bpf::SockFilter;
 
+use crate::doorbell::{Doorbell, RingOnDrop, Source};
 use crate::log;
 use crate::sys;
 use crate::sys::packet::{recv_frames, RxMeta, RECV_BATCH, RX_BUF};
@@ -81,17 +82,20 @@ impl Drop for Open {
 pub struct PacketSockets {
     open: BTreeMap<SockKey, Open>,
     tx: RxSender,
+    bell: Arc<Doorbell>,
     /// nsna_ping's send-only ICMPv6 socket, opened on first use.
     icmp6: Option<OwnedFd>,
 }
 
 impl PacketSockets {
-    pub fn new() -> (Self, RxReceiver) {
+    /// Frames go to the receiver returned, each batch with a ring of `bell`.
+    pub fn new(bell: Arc<Doorbell>) -> (Self, RxReceiver) {
         let (tx, rx) = mpsc::unbounded_channel();
         (
             Self {
                 open: BTreeMap::new(),
                 tx,
+                bell,
                 icmp6: None,
             },
             rx,
@@ -103,7 +107,13 @@ impl PacketSockets {
         self.open.remove(&key);
         let fd = sys::packet::open(spec.ifindex, spec.ethertype, &spec.filter, &spec.multicast)?;
         let fd = Arc::new(sys::async_fd(fd)?);
-        let reader = tokio::spawn(read_frames(key, spec.ifindex, fd.clone(), self.tx.clone()));
+        let ring = RingOnDrop::new(self.bell.clone(), Source::Packet);
+        let reader = tokio::spawn(read_frames(
+            key,
+            spec.ifindex,
+            fd.clone(),
+            (self.tx.clone(), ring),
+        ));
         self.open.insert(key, Open { spec, fd, reader });
         Ok(())
     }
@@ -150,7 +160,12 @@ impl PacketSockets {
     }
 }
 
-async fn read_frames(key: SockKey, ifindex: u32, fd: Arc<AsyncFd<OwnedFd>>, tx: RxSender) {
+async fn read_frames(
+    key: SockKey,
+    ifindex: u32,
+    fd: Arc<AsyncFd<OwnedFd>>,
+    (tx, ring): (RxSender, RingOnDrop),
+) {
     let mut bufs = Box::new([[0u8; RX_BUF]; RECV_BATCH]);
     let mut meta = [RxMeta::default(); RECV_BATCH];
     loop {
@@ -183,6 +198,9 @@ async fn read_frames(key: SockKey, ifindex: u32, fd: Arc<AsyncFd<OwnedFd>>, tx: 
                         return;
                     }
                 }
+                if n > 0 {
+                    ring.ring();
+                }
             }
             Ok(Err(e)) if matches!(e.raw_os_error(), Some(libc::ENETDOWN | libc::ENODEV)) => {
                 // the port went down (the socket works again once it is up)
@@ -209,7 +227,8 @@ mod tests {
     async fn frames_reach_the_owner_with_their_key_and_filter_applies() {
         const ETHERTYPE: u16 = 0x88b5; // IEEE local experimental
         let lo = 1; // the loopback device is always ifindex 1
-        let (mut socks, mut rx) = PacketSockets::new();
+        let bell = Doorbell::new();
+        let (mut socks, mut rx) = PacketSockets::new(bell.clone());
         let key = SockKey::LinkWatch {
             ifindex: lo,
             watch: 7,
@@ -239,10 +258,12 @@ mod tests {
             .send(key, &frame(0x41))
             .expect("send filtered-out frame");
         socks.send(key, &frame(0x42)).expect("send wanted frame");
-        let got = tokio::time::timeout(std::time::Duration::from_secs(2), rx.recv())
+        // the main loop's way: wait for the ring, then take without waiting
+        let rung = tokio::time::timeout(std::time::Duration::from_secs(2), bell.rung())
             .await
-            .expect("a frame arrives")
-            .expect("channel open");
+            .expect("the bell rings");
+        assert!(rung.contains(Source::Packet));
+        let got = rx.try_recv().expect("a frame is queued");
         assert_eq!(got.0, key);
         assert_eq!(got.1.data, frame(0x42));
         assert_eq!(got.1.vlan_tci, None);

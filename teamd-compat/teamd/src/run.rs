@@ -5,6 +5,7 @@
 //! cold exit, as C teamd), or leave all of it to the next teamd (a warm exit:
 //! SIGUSR1, or SIGTERM while systemd restarts our unit; see `warm`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use team_nl_client::cache::{IfinfoCache, TeamCache};
@@ -20,6 +21,7 @@ use crate::config::{self, Config, ConfigError, LinkWatchPolicy, TeamSettings};
 use crate::core::Daemon;
 use crate::ctl::{self, Lookup};
 use crate::dbus::DbusService;
+use crate::doorbell::{Doorbell, RingOnDrop, Rung, Source};
 use crate::heap_future::on_heap;
 // EOPNOTSUPP: what the kernel answers for a link kind it does not know (and cannot load)
 use crate::kernel::{Kernel, RealKernel, EBUSY, EINVAL, ENODEV, EOPNOTSUPP};
@@ -29,7 +31,7 @@ use crate::runner::Runner;
 use crate::sys::{self, Ready};
 use crate::systemd;
 use crate::team::{Ctx, Setup};
-use crate::usock::{self, CtlRequest};
+use crate::usock::{self, CtlRequest, CtlSender};
 use crate::warm::{self, SavedPort, Stamp, WarmState};
 
 /// An init failure: what to log, and the errno for `Failed: <strerror>`.
@@ -75,6 +77,8 @@ pub struct Running {
     lookup: RtnlLookup,
     ctl_rx: mpsc::Receiver<CtlRequest>,
     packet_rx: RxReceiver,
+    /// Rung by whatever feeds the queues above (see [`crate::doorbell`]).
+    bell: Arc<Doorbell>,
     dbus: Option<DbusService>,
     _usock: Option<usock::Usock>,
     /// -N: leave ports and device as they are at exit.
@@ -204,7 +208,8 @@ async fn start_on(
     ifinfos.load(&rtnl.links().await.map_err(init_err)?);
     let dump = dump_team(&genl, ifindex).await.map_err(init_err)?;
     cache.apply_batch(dump.iter());
-    let (packets, packet_rx) = PacketSockets::new();
+    let bell = Doorbell::new();
+    let (packets, packet_rx) = PacketSockets::new(bell.clone());
     let kernel = RealKernel {
         genl,
         rtnl: rtnl.clone(),
@@ -231,7 +236,7 @@ async fn start_on(
         .map_err(|e| InitError::new(EINVAL, &[&e, "Failed to init runner."]))?;
     set_bursts(&mut daemon.ctx).await?;
 
-    let (ctl_rx, mut dbus, usock) = open_control(args, &team.name).await?;
+    let (ctl_rx, mut dbus, usock) = open_control(args, &team.name, &bell).await?;
 
     // Adopt what is already enslaved (take-over), without MAC adoption.
     daemon.ctx.pre_add_ports = true;
@@ -276,11 +281,12 @@ async fn start_on(
     }
     Ok(Running {
         daemon,
-        team_rx: spawn_reader(events, read_team_events),
-        link_rx: spawn_reader(link_events, read_link_events),
+        team_rx: spawn_reader(events, read_team_events, (&bell, Source::Team)),
+        link_rx: spawn_reader(link_events, read_link_events, (&bell, Source::Link)),
         lookup,
         ctl_rx,
         packet_rx,
+        bell,
         dbus,
         _usock: usock,
         no_quit_destroy: args.no_quit_destroy,
@@ -293,6 +299,7 @@ async fn start_on(
 pub(crate) async fn open_control(
     args: &Args,
     device: &str,
+    bell: &Arc<Doorbell>,
 ) -> Result<
     (
         mpsc::Receiver<CtlRequest>,
@@ -302,6 +309,7 @@ pub(crate) async fn open_control(
     InitError,
 > {
     let (ctl_tx, ctl_rx) = mpsc::channel(16);
+    let ctl_tx = CtlSender::new(ctl_tx, bell.clone());
     let dbus = if args.dbus {
         Some(
             DbusService::connect(ctl_tx.clone())
@@ -481,37 +489,43 @@ type TeamBatch = Result<Vec<TeamMessage>, Error>;
 const EVENT_QUEUE: usize = 8;
 
 /// Each event socket is read by a task of its own that queues what it reads for the main
-/// loop. The loop then waits on queues alone, whose wait is cheap to set up again on each
-/// turn (a socket's receive future is not: neli takes a buffer from its pool for it).
-fn spawn_reader<S, T, F>(source: S, read: fn(S, mpsc::Sender<T>) -> F) -> mpsc::Receiver<T>
+/// loop and rings its doorbell (a socket's receive future is costly to set up again on
+/// each turn of the loop: neli takes a buffer from its pool for it).
+fn spawn_reader<S, T, F>(
+    source: S,
+    read: fn(S, mpsc::Sender<T>, RingOnDrop) -> F,
+    (bell, which): (&Arc<Doorbell>, Source),
+) -> mpsc::Receiver<T>
 where
     S: Send + 'static,
     T: Send + 'static,
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(EVENT_QUEUE);
-    tokio::spawn(read(source, tx));
+    tokio::spawn(read(source, tx, RingOnDrop::new(bell.clone(), which)));
     rx
 }
 
 /// Until the main loop is gone, or the socket fails with something other than an
 /// overrun (that error is passed on, then reading stops).
-async fn read_team_events(events: TeamEvents, tx: mpsc::Sender<TeamBatch>) {
+async fn read_team_events(events: TeamEvents, tx: mpsc::Sender<TeamBatch>, ring: RingOnDrop) {
     loop {
         let batch = events.next_batch().await;
         let fatal = matches!(&batch, Err(e) if !genl::is_overrun(e));
         if tx.send(batch).await.is_err() || fatal {
             return;
         }
+        ring.ring();
     }
 }
 
 /// Until the main loop is gone or the socket fails for good (the queue then closes).
-async fn read_link_events(mut events: LinkEvents, tx: mpsc::Sender<LinkEvent>) {
+async fn read_link_events(mut events: LinkEvents, tx: mpsc::Sender<LinkEvent>, ring: RingOnDrop) {
     while let Some(ev) = events.next().await {
         if tx.send(ev).await.is_err() {
             return;
         }
+        ring.ring();
     }
 }
 
@@ -522,14 +536,15 @@ enum SignalRequest {
 }
 
 /// The signals teamd handles, forwarded by a task of their own (the main loop then waits
-/// on one queue rather than setting up five signal waits on every turn).
-fn forward_signals() -> std::io::Result<mpsc::Receiver<SignalRequest>> {
+/// on its doorbell rather than setting up five signal waits on every turn).
+fn forward_signals(bell: &Arc<Doorbell>) -> std::io::Result<mpsc::Receiver<SignalRequest>> {
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigquit = signal(SignalKind::quit())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let (tx, rx) = mpsc::channel(4);
+    let ring = RingOnDrop::new(bell.clone(), Source::Signal);
     tokio::spawn(async move {
         loop {
             let request = tokio::select! {
@@ -542,6 +557,7 @@ fn forward_signals() -> std::io::Result<mpsc::Receiver<SignalRequest>> {
             if tx.send(request).await.is_err() {
                 return;
             }
+            ring.ring();
         }
     });
     Ok(rx)
@@ -559,7 +575,7 @@ impl Running {
     pub async fn serve(mut self, ready: &mut Ready) -> i32 {
         ready.send(0);
         log::info(&format!("{} successfully started.", crate::VERSION));
-        let mut signals = match forward_signals() {
+        let mut signals = match forward_signals(&self.bell) {
             Ok(rx) => rx,
             Err(_) => {
                 log::err("Could not register signal handlers.");
@@ -598,56 +614,13 @@ impl Running {
                 log::err(&format!("Failed to set the timer: {e}"));
                 break 2;
             }
+            // unbiased: under a flood of events, timers still get their turns
             tokio::select! {
-                Some(request) = signals.recv() => match request {
-                    SignalRequest::Quit(how) => self.quit_signal(how),
-                    SignalRequest::Reload => self.reload_on_sighup().await,
-                },
-                batch = self.team_rx.recv() => match batch {
-                    Some(Ok(msgs)) => {
-                        busy_since_trim += msgs.len();
-                        self.daemon.on_team_messages(&msgs).await;
+                rung = self.bell.rung() => {
+                    match self.on_rung(rung, &mut signals, &mut busy_since_trim).await {
+                        Ok(more) => self.bell.keep(more),
+                        Err(status) => break status,
                     }
-                    Some(Err(e)) if genl::is_overrun(&e) => {
-                        log::warn("Lost team events from the kernel; re-reading the team state.");
-                        let ifindex = self.daemon.ctx.kernel.ifindex;
-                        match dump_team(&self.daemon.ctx.kernel.genl, ifindex).await {
-                            Ok(d) => self.daemon.on_team_messages(&d).await,
-                            Err(e) => log::err(&format!("Team refresh failed: {e}")),
-                        }
-                    }
-                    Some(Err(e)) => {
-                        log::err(&format!("Team handle events failed: {e}"));
-                        break 2;
-                    }
-                    None => {
-                        log::err("Team handle events failed: the event reader stopped.");
-                        break 2;
-                    }
-                },
-                ev = self.link_rx.recv() => match ev {
-                    Some(ev) => {
-                        busy_since_trim += 1;
-                        self.on_link_event(ev).await;
-                    }
-                    None => {
-                        log::err("Link event connection closed.");
-                        break 2;
-                    }
-                },
-                Some((key, frame)) = self.packet_rx.recv() => {
-                    self.daemon.on_packet(key, frame).await;
-                }
-                Some(req) = self.ctl_rx.recv() => {
-                    busy_since_trim += 1;
-                    let reply = ctl::handle(&mut self.daemon, &self.lookup, &req.call).await;
-                    let _ = req.reply.send(reply);
-                }
-                _ = &mut trim, if trim_armed => {
-                    trim_armed = false;
-                    busy_since_trim = 0;
-                    busy_seen = 0;
-                    sys::heap::release_free_memory();
                 }
                 fired = timer.expired(), if timer.is_armed() => {
                     if let Err(e) = fired {
@@ -661,6 +634,12 @@ impl Running {
                     }
                     self.daemon.ctx.timers.dispatched();
                 }
+                _ = &mut trim, if trim_armed => {
+                    trim_armed = false;
+                    busy_since_trim = 0;
+                    busy_seen = 0;
+                    sys::heap::release_free_memory();
+                }
             }
         };
         log::info("Exiting...");
@@ -670,6 +649,103 @@ impl Running {
             self.shutdown().await;
         }
         status
+    }
+
+    /// Serves one queued item of each source that rang, in [`Source::ALL`]'s order,
+    /// until one asks teamd to quit; returns the sources that may hold more, or the exit
+    /// status when a source failed for good.
+    async fn on_rung(
+        &mut self,
+        rung: Rung,
+        signals: &mut mpsc::Receiver<SignalRequest>,
+        busy: &mut usize,
+    ) -> Result<Rung, i32> {
+        use mpsc::error::TryRecvError::{Disconnected, Empty};
+        let mut more = Rung::default();
+        for source in Source::ALL.into_iter().filter(|s| rung.contains(*s)) {
+            let served = match source {
+                Source::Signal => match signals.try_recv() {
+                    Ok(SignalRequest::Quit(how)) => {
+                        self.quit_signal(how);
+                        true
+                    }
+                    Ok(SignalRequest::Reload) => {
+                        self.reload_on_sighup().await;
+                        true
+                    }
+                    // no more signals can come; not a reason to stop
+                    Err(Empty | Disconnected) => false,
+                },
+                Source::Team => match self.team_rx.try_recv() {
+                    Ok(batch) => {
+                        self.on_team_batch(batch, busy).await?;
+                        true
+                    }
+                    Err(Empty) => false,
+                    Err(Disconnected) => {
+                        log::err("Team handle events failed: the event reader stopped.");
+                        return Err(2);
+                    }
+                },
+                Source::Link => match self.link_rx.try_recv() {
+                    Ok(ev) => {
+                        *busy += 1;
+                        self.on_link_event(ev).await;
+                        true
+                    }
+                    Err(Empty) => false,
+                    Err(Disconnected) => {
+                        log::err("Link event connection closed.");
+                        return Err(2);
+                    }
+                },
+                Source::Packet => match self.packet_rx.try_recv() {
+                    Ok((key, frame)) => {
+                        self.daemon.on_packet(key, frame).await;
+                        true
+                    }
+                    Err(Empty | Disconnected) => false,
+                },
+                Source::Control => match self.ctl_rx.try_recv() {
+                    Ok(req) => {
+                        *busy += 1;
+                        let reply = ctl::handle(&mut self.daemon, &self.lookup, &req.call).await;
+                        let _ = req.reply.send(reply);
+                        true
+                    }
+                    Err(Empty | Disconnected) => false,
+                },
+            };
+            if served {
+                more.add(source);
+            }
+            if self.daemon.quit.is_some() {
+                break;
+            }
+        }
+        Ok(more)
+    }
+
+    async fn on_team_batch(&mut self, batch: TeamBatch, busy: &mut usize) -> Result<(), i32> {
+        match batch {
+            Ok(msgs) => {
+                *busy += msgs.len();
+                self.daemon.on_team_messages(&msgs).await;
+            }
+            Err(e) if genl::is_overrun(&e) => {
+                log::warn("Lost team events from the kernel; re-reading the team state.");
+                let ifindex = self.daemon.ctx.kernel.ifindex;
+                match dump_team(&self.daemon.ctx.kernel.genl, ifindex).await {
+                    Ok(d) => self.daemon.on_team_messages(&d).await,
+                    Err(e) => log::err(&format!("Team refresh failed: {e}")),
+                }
+            }
+            Err(e) => {
+                log::err(&format!("Team handle events failed: {e}"));
+                return Err(2);
+            }
+        }
+        Ok(())
     }
 
     /// Whether to leave the team to a successor rather than take it down.

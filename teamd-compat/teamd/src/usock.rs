@@ -5,6 +5,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, UnixAddr};
 use teamd_ctl_proto::method::ErrorCode;
@@ -12,12 +13,34 @@ use teamd_ctl_proto::usock::{Call, Reply};
 use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::doorbell::{Doorbell, Source};
 use crate::log;
 
 /// A decoded request on its way to the core, with the way back.
 pub struct CtlRequest {
     pub call: Call,
     pub reply: oneshot::Sender<Reply>,
+}
+
+/// The way into the core's control queue, shared by D-Bus and the unix socket: a
+/// request is queued, then the main loop's doorbell is rung.
+#[derive(Clone)]
+pub struct CtlSender {
+    tx: mpsc::Sender<CtlRequest>,
+    bell: Arc<Doorbell>,
+}
+
+impl CtlSender {
+    pub fn new(tx: mpsc::Sender<CtlRequest>, bell: Arc<Doorbell>) -> Self {
+        Self { tx, bell }
+    }
+
+    /// Fails when the core is gone.
+    pub async fn send(&self, req: CtlRequest) -> Result<(), ()> {
+        self.tx.send(req).await.map_err(drop)?;
+        self.bell.ring(Source::Control);
+        Ok(())
+    }
 }
 
 pub struct Usock {
@@ -41,7 +64,7 @@ fn seqpacket() -> nix::Result<OwnedFd> {
 
 /// Binds the socket (removing a stale file first) and serves it on the
 /// current runtime; requests go to `tx`. Dropping the result unlinks the file.
-pub fn listen(path: &Path, tx: mpsc::Sender<CtlRequest>) -> std::io::Result<Usock> {
+pub fn listen(path: &Path, tx: CtlSender) -> std::io::Result<Usock> {
     let _ = std::fs::remove_file(path);
     let fd = seqpacket()?;
     let addr = UnixAddr::new(path)?;
@@ -54,7 +77,7 @@ pub fn listen(path: &Path, tx: mpsc::Sender<CtlRequest>) -> std::io::Result<Usoc
     })
 }
 
-async fn accept_loop(listener: AsyncFd<OwnedFd>, tx: mpsc::Sender<CtlRequest>) {
+async fn accept_loop(listener: AsyncFd<OwnedFd>, tx: CtlSender) {
     loop {
         let Ok(mut guard) = listener.readable().await else {
             return;
@@ -115,7 +138,7 @@ async fn send_msg(conn: &AsyncFd<OwnedFd>, msg: &[u8]) -> std::io::Result<()> {
     }
 }
 
-async fn serve_conn(conn: AsyncFd<OwnedFd>, tx: mpsc::Sender<CtlRequest>) {
+async fn serve_conn(conn: AsyncFd<OwnedFd>, tx: CtlSender) {
     loop {
         let msg = match recv_msg(&conn).await {
             Ok(Some(m)) => m,

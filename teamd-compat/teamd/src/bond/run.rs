@@ -17,6 +17,7 @@ use crate::cli::Args;
 use crate::config::Config;
 use crate::ctl::{self, Lookup, Served};
 use crate::dbus::DbusService;
+use crate::doorbell::Doorbell;
 use crate::kernel::{EBUSY, EEXIST, EINVAL, ENODEV};
 use crate::log;
 use crate::run::{open_control, InitError, RtnlLookup};
@@ -133,7 +134,8 @@ async fn start_on(
         setup,
         view,
     };
-    let (ctl_rx, mut dbus, usock) = open_control(args, &bond.name).await?;
+    // This loop waits on its control queue itself; the bell the senders ring is unused.
+    let (ctl_rx, mut dbus, usock) = open_control(args, &bond.name, &Doorbell::new()).await?;
     let lookup = RtnlLookup(rtnl.clone());
     if !args.no_ports {
         for port in &plan.ports {
