@@ -129,7 +129,7 @@ async fn supervise(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doorbell::Doorbell;
+    use crate::doorbell::{self, Doorbell, Source};
     use std::os::unix::net::UnixStream;
 
     /// A peer-to-peer pair over a socketpair: (server, client).
@@ -210,15 +210,12 @@ mod tests {
             quit: None,
         };
 
-        let (ctl_tx, mut ctl_rx) = mpsc::channel(4);
+        let (ctl_tx, mut ctl_rx) = doorbell::channel(&Doorbell::new(), Source::Control, 4);
         let (a, b) = UnixStream::pair().expect("socketpair");
         let server = zbus::connection::Builder::unix_stream(a)
             .server(zbus::Guid::generate())
             .p2p()
-            .serve_at(
-                teamd_dbus::PATH,
-                server::Teamd::new(bridge(CtlSender::new(ctl_tx, Doorbell::new()))),
-            )
+            .serve_at(teamd_dbus::PATH, server::Teamd::new(bridge(ctl_tx)))
             .build();
         let client = zbus::connection::Builder::unix_stream(b).p2p().build();
         let (server, client) = tokio::join!(server, client);

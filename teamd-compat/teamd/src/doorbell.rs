@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, Notify};
 
 /// The main loop's event sources, one bit each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +96,7 @@ impl Doorbell {
 
 /// Rings the bell when dropped: a queue whose last sender is gone reads as closed, and
 /// the loop must look at it to learn that.
+#[derive(Clone)]
 pub struct RingOnDrop {
     bell: Arc<Doorbell>,
     source: Source,
@@ -115,6 +116,43 @@ impl Drop for RingOnDrop {
     fn drop(&mut self) {
         self.bell.ring(self.source);
     }
+}
+
+/// The sending side of a bounded queue of the main loop: each message queued rings the
+/// bell, and so does the sender's drop.
+pub struct Sender<T> {
+    tx: mpsc::Sender<T>,
+    ring: RingOnDrop,
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+            ring: self.ring.clone(),
+        }
+    }
+}
+
+impl<T> Sender<T> {
+    /// Waits for room in the queue; fails when the loop is gone.
+    pub async fn send(&self, message: T) -> Result<(), ()> {
+        self.tx.send(message).await.map_err(drop)?;
+        self.ring.ring();
+        Ok(())
+    }
+}
+
+/// A queue of at most `bound` messages from `source`, whose sender rings `bell`; the loop
+/// takes from the receiver without waiting on it.
+pub fn channel<T>(
+    bell: &Arc<Doorbell>,
+    source: Source,
+    bound: usize,
+) -> (Sender<T>, mpsc::Receiver<T>) {
+    let (tx, rx) = mpsc::channel(bound);
+    let ring = RingOnDrop::new(bell.clone(), source);
+    (Sender { tx, ring }, rx)
 }
 
 #[cfg(test)]
@@ -158,5 +196,17 @@ mod tests {
         assert!(bell.rung().await.contains(Source::Link));
         drop(RingOnDrop::new(bell.clone(), Source::Signal));
         assert!(bell.rung().await.contains(Source::Signal));
+    }
+
+    #[tokio::test]
+    async fn a_sender_rings_for_each_message_and_when_dropped() {
+        let bell = Doorbell::new();
+        let (tx, mut rx) = channel(&bell, Source::Team, 2);
+        tx.send(7u32).await.expect("queued");
+        assert!(bell.rung().await.contains(Source::Team));
+        assert_eq!(rx.try_recv(), Ok(7));
+        drop(tx);
+        assert!(bell.rung().await.contains(Source::Team));
+        assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
     }
 }

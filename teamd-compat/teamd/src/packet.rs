@@ -1,8 +1,8 @@
 //! Packet sockets on ports, owned by the runner (LACP) or a link watch (ARP,
 //! NS/NA probes). Each open socket gets a reader task that forwards frames,
 //! tagged with the owner's key, into one channel and rings the main loop's
-//! doorbell; the core routes them back to their owner. Building and parsing frames belongs
-//! to the pure protocol crates, not here.
+//! doorbell once per batch; the core routes them back to their owner. Building
+//! and parsing frames belongs to the pure protocol crates, not here.
 
 // Users (the lacp runner, the arp_ping/nsna_ping watches) are being merged.
 #![allow(dead_code)]

@@ -21,7 +21,7 @@ use crate::config::{self, Config, ConfigError, LinkWatchPolicy, TeamSettings};
 use crate::core::Daemon;
 use crate::ctl::{self, Lookup};
 use crate::dbus::DbusService;
-use crate::doorbell::{Doorbell, RingOnDrop, Rung, Source};
+use crate::doorbell::{self, Doorbell, Rung, Source};
 use crate::heap_future::on_heap;
 // EOPNOTSUPP: what the kernel answers for a link kind it does not know (and cannot load)
 use crate::kernel::{Kernel, RealKernel, EBUSY, EINVAL, ENODEV, EOPNOTSUPP};
@@ -31,7 +31,7 @@ use crate::runner::Runner;
 use crate::sys::{self, Ready};
 use crate::systemd;
 use crate::team::{Ctx, Setup};
-use crate::usock::{self, CtlRequest, CtlSender};
+use crate::usock::{self, CtlRequest};
 use crate::warm::{self, SavedPort, Stamp, WarmState};
 
 /// An init failure: what to log, and the errno for `Failed: <strerror>`.
@@ -308,8 +308,7 @@ pub(crate) async fn open_control(
     ),
     InitError,
 > {
-    let (ctl_tx, ctl_rx) = mpsc::channel(16);
-    let ctl_tx = CtlSender::new(ctl_tx, bell.clone());
+    let (ctl_tx, ctl_rx) = doorbell::channel(bell, Source::Control, 16);
     let dbus = if args.dbus {
         Some(
             DbusService::connect(ctl_tx.clone())
@@ -493,7 +492,7 @@ const EVENT_QUEUE: usize = 8;
 /// each turn of the loop: neli takes a buffer from its pool for it).
 fn spawn_reader<S, T, F>(
     source: S,
-    read: fn(S, mpsc::Sender<T>, RingOnDrop) -> F,
+    read: fn(S, doorbell::Sender<T>) -> F,
     (bell, which): (&Arc<Doorbell>, Source),
 ) -> mpsc::Receiver<T>
 where
@@ -501,31 +500,29 @@ where
     T: Send + 'static,
     F: std::future::Future<Output = ()> + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel(EVENT_QUEUE);
-    tokio::spawn(read(source, tx, RingOnDrop::new(bell.clone(), which)));
+    let (tx, rx) = doorbell::channel(bell, which, EVENT_QUEUE);
+    tokio::spawn(read(source, tx));
     rx
 }
 
 /// Until the main loop is gone, or the socket fails with something other than an
 /// overrun (that error is passed on, then reading stops).
-async fn read_team_events(events: TeamEvents, tx: mpsc::Sender<TeamBatch>, ring: RingOnDrop) {
+async fn read_team_events(events: TeamEvents, tx: doorbell::Sender<TeamBatch>) {
     loop {
         let batch = events.next_batch().await;
         let fatal = matches!(&batch, Err(e) if !genl::is_overrun(e));
         if tx.send(batch).await.is_err() || fatal {
             return;
         }
-        ring.ring();
     }
 }
 
 /// Until the main loop is gone or the socket fails for good (the queue then closes).
-async fn read_link_events(mut events: LinkEvents, tx: mpsc::Sender<LinkEvent>, ring: RingOnDrop) {
+async fn read_link_events(mut events: LinkEvents, tx: doorbell::Sender<LinkEvent>) {
     while let Some(ev) = events.next().await {
         if tx.send(ev).await.is_err() {
             return;
         }
-        ring.ring();
     }
 }
 
@@ -543,8 +540,7 @@ fn forward_signals(bell: &Arc<Doorbell>) -> std::io::Result<mpsc::Receiver<Signa
     let mut sigquit = signal(SignalKind::quit())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
-    let (tx, rx) = mpsc::channel(4);
-    let ring = RingOnDrop::new(bell.clone(), Source::Signal);
+    let (tx, rx) = doorbell::channel(bell, Source::Signal, 4);
     tokio::spawn(async move {
         loop {
             let request = tokio::select! {
@@ -557,7 +553,6 @@ fn forward_signals(bell: &Arc<Doorbell>) -> std::io::Result<mpsc::Receiver<Signa
             if tx.send(request).await.is_err() {
                 return;
             }
-            ring.ring();
         }
     });
     Ok(rx)
@@ -726,6 +721,8 @@ impl Running {
         Ok(more)
     }
 
+    /// A batch of team events, or the reader's error: an overrun re-reads the team, any
+    /// other error ends the daemon (exit status 2).
     async fn on_team_batch(&mut self, batch: TeamBatch, busy: &mut usize) -> Result<(), i32> {
         match batch {
             Ok(msgs) => {

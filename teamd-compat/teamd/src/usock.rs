@@ -5,15 +5,14 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use nix::sys::socket::{self, AddressFamily, Backlog, MsgFlags, SockFlag, SockType, UnixAddr};
 use teamd_ctl_proto::method::ErrorCode;
 use teamd_ctl_proto::usock::{Call, Reply};
 use tokio::io::unix::AsyncFd;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use crate::doorbell::{Doorbell, Source};
+use crate::doorbell;
 use crate::log;
 
 /// A decoded request on its way to the core, with the way back.
@@ -22,26 +21,8 @@ pub struct CtlRequest {
     pub reply: oneshot::Sender<Reply>,
 }
 
-/// The way into the core's control queue, shared by D-Bus and the unix socket: a
-/// request is queued, then the main loop's doorbell is rung.
-#[derive(Clone)]
-pub struct CtlSender {
-    tx: mpsc::Sender<CtlRequest>,
-    bell: Arc<Doorbell>,
-}
-
-impl CtlSender {
-    pub fn new(tx: mpsc::Sender<CtlRequest>, bell: Arc<Doorbell>) -> Self {
-        Self { tx, bell }
-    }
-
-    /// Fails when the core is gone.
-    pub async fn send(&self, req: CtlRequest) -> Result<(), ()> {
-        self.tx.send(req).await.map_err(drop)?;
-        self.bell.ring(Source::Control);
-        Ok(())
-    }
-}
+/// The way into the core's control queue, shared by D-Bus and the unix socket.
+pub type CtlSender = doorbell::Sender<CtlRequest>;
 
 pub struct Usock {
     path: PathBuf,
